@@ -1,0 +1,77 @@
+"""``mailkit check``, ``preview`` and ``export``: the merge without sending anything."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from ..export import export_drafts
+from ..findings import format_finding
+from ..i18n import _
+from ..job import load_job
+from ..merge import prepare
+from ..preflight import preflight
+from ..preview import FORMATS, preview
+from .common import EXIT_FINDINGS, EXIT_OK, out
+
+__all__ = ["register"]
+
+
+def _check(ns: argparse.Namespace) -> int:
+    merge = prepare(load_job(ns.job))
+    report = preflight(merge)
+    for line in report.lines():
+        out(line)
+    return EXIT_OK if report.ok else EXIT_FINDINGS
+
+
+def _preview(ns: argparse.Namespace) -> int:
+    merge = prepare(load_job(ns.job))
+    text = preview(merge, ns.row, ns.format)
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _export(ns: argparse.Namespace) -> int:
+    merge = prepare(load_job(ns.job))
+    result = asyncio.run(export_drafts(merge, ns.out))
+    for finding in result.skipped:
+        out(format_finding(finding))
+    out(
+        _("{n} draft(s) written to {folder}; {skipped} row(s) left out").format(
+            n=len(result.written), folder=ns.out, skipped=len(result.skipped)
+        )
+    )
+    return EXIT_OK if not result.skipped else EXIT_FINDINGS
+
+
+def _keys(ns: argparse.Namespace) -> int:
+    merge = prepare(load_job(ns.job))
+    for record in merge.records.records:
+        email = record.values.get("email")
+        out(f"{record.key}\t{email.addr_spec if email is not None else ''}")
+    return EXIT_OK
+
+
+def register(commands: Any) -> None:
+    """Add the merge sub-commands to ``commands``."""
+    check = commands.add_parser("check", help=_("check every message of a job; send nothing"))
+    check.add_argument("job", help=_("the job file (.toml)"))
+    check.set_defaults(handler=_check)
+
+    show = commands.add_parser("preview", help=_("show one merged message"))
+    show.add_argument("job", help=_("the job file (.toml)"))
+    show.add_argument("--row", required=True, help=_("the row key (e.g. employee id or NIP)"))
+    show.add_argument("--format", choices=FORMATS, default="text", help=_("what to show"))
+    show.set_defaults(handler=_preview)
+
+    keys = commands.add_parser("keys", help=_("list the row keys of a job, with recipients"))
+    keys.add_argument("job", help=_("the job file (.toml)"))
+    keys.set_defaults(handler=_keys)
+
+    export = commands.add_parser("export", help=_("write every message as an .eml draft"))
+    export.add_argument("job", help=_("the job file (.toml)"))
+    export.add_argument("--out", required=True, help=_("the folder for the .eml files"))
+    export.set_defaults(handler=_export)

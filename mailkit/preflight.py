@@ -1,0 +1,155 @@
+"""Preflight: render and build every message of a merge and report every finding per row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .errors import DataError, MailkitError, TemplateError
+from .findings import Finding, Severity, format_finding
+from .i18n import _
+from .merge import Merge
+
+__all__ = ["PreflightReport", "RowSummary", "finding_from_error", "preflight"]
+
+Progress = Callable[[int, int], None]
+Cancel = Callable[[], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class RowSummary:
+    """One message as preflight built it: who gets it, its subject and size."""
+
+    key: str
+    line: int
+    to: str
+    subject: str
+    size: int
+    attachments: int
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    """All findings of a merge; ``ok`` when nothing blocks sending."""
+
+    job: str
+    findings: tuple[Finding, ...]
+    rows: tuple[RowSummary, ...]
+    total: int
+    cancelled: bool = False
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """Findings that block sending."""
+        return tuple(f for f in self.findings if f.blocking)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        """Findings shown but not blocking."""
+        return tuple(f for f in self.findings if not f.blocking)
+
+    @property
+    def ok(self) -> bool:
+        """True when every row was checked and nothing blocks sending."""
+        return not self.cancelled and not self.errors
+
+    def for_row(self, key: str) -> tuple[Finding, ...]:
+        """Findings about one row."""
+        return tuple(f for f in self.findings if f.row == key)
+
+    def summary(self) -> str:
+        """One line: how many messages are ready, errors and warnings."""
+        text = _(
+            "{job}: {ready} of {total} messages ready, {errors} error(s), {warnings} warning(s)"
+        ).format(
+            job=self.job,
+            ready=len(self.rows),
+            total=self.total,
+            errors=len(self.errors),
+            warnings=len(self.warnings),
+        )
+        if self.cancelled:
+            text += _(" (cancelled before the end)")
+        return text
+
+    def lines(self) -> list[str]:
+        """The report as text lines: every finding, then the summary."""
+        return [*(format_finding(f) for f in self.findings), self.summary()]
+
+
+_CODES = {TemplateError: "template", DataError: "data"}
+
+
+def finding_from_error(err: MailkitError, *, row: str | None, line: int | None) -> Finding:
+    """A MailkitError about one row, as an error finding naming the row and column."""
+    code = next((c for t, c in _CODES.items() if isinstance(err, t)), "message")
+    column = getattr(err, "column", None) or getattr(err, "macro", None)
+    return Finding(Severity.ERROR, code, err.message, row, column, line)
+
+
+def preflight(
+    merge: Merge,
+    *,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    size_limit: int | None = None,
+) -> PreflightReport:
+    """Render and build every row; nothing is sent. ``size_limit`` is the server's SIZE."""
+    findings = list(merge.findings)
+    rows: list[RowSummary] = []
+    total = len(merge.records.records)
+    done = 0
+    cancelled = False
+    for built in merge.messages():
+        if cancel and cancel():
+            cancelled = True
+            break
+        done += 1
+        if progress and (done % 200 == 0):
+            progress(done, total)
+        record, draft, out = built.record, built.draft, built.message
+        if built.error is not None or draft is None or out is None:
+            assert built.error is not None
+            findings.append(finding_from_error(built.error, row=record.key, line=record.line))
+            continue
+        if draft.smtputf8:
+            findings.append(
+                Finding(
+                    Severity.WARNING,
+                    "smtputf8",
+                    _(
+                        "an address has non-ASCII characters before the @; only a server offering "
+                        "SMTPUTF8 accepts it"
+                    ),
+                    record.key,
+                    "email",
+                    record.line,
+                )
+            )
+        if size_limit and len(out.data) > size_limit:
+            findings.append(
+                Finding(
+                    Severity.ERROR,
+                    "size",
+                    _("the message has {size} bytes; the server accepts at most {limit}").format(
+                        size=len(out.data), limit=size_limit
+                    ),
+                    record.key,
+                    None,
+                    record.line,
+                )
+            )
+            continue
+        rows.append(
+            RowSummary(
+                record.key,
+                record.line,
+                ", ".join(str(a) for a in draft.to),
+                draft.subject,
+                len(out.data),
+                len(draft.attachments),
+            )
+        )
+    if progress:
+        progress(total if not cancelled else done, total)
+    return PreflightReport(merge.job.name, tuple(findings), tuple(rows), total, cancelled)

@@ -1,0 +1,92 @@
+"""Preview one merged message exactly as it will be sent: parsed back from its final bytes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email import message_from_bytes
+from email import policy as _policies
+from typing import Literal
+
+from .i18n import _
+from .merge import Merge
+from .message import Draft, OutgoingMessage, freeze
+
+__all__ = ["FORMATS", "MessageView", "preview", "view"]
+
+FORMATS = ("text", "html", "eml")
+Format = Literal["text", "html", "eml"]
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """What the recipient sees, read back from the bytes: headers, bodies, attachments."""
+
+    key: str
+    headers: tuple[tuple[str, str], ...]
+    bcc: tuple[str, ...]
+    text: str
+    html: str | None
+    attachments: tuple[tuple[str, str, int, str], ...]  # name, type, size, protection
+    raw: bytes
+
+    def as_text(self) -> str:
+        """Headers, then the plain-text body, then the attachment list."""
+        lines = [f"{name}: {value}" for name, value in self.headers]
+        if self.bcc:
+            lines.append(
+                _("Bcc (envelope only, not in the message): {list}").format(
+                    list=", ".join(self.bcc)
+                )
+            )
+        lines.append("")
+        lines.append(self.text.rstrip("\n"))
+        if self.attachments:
+            lines.append("")
+            lines.append(_("Attachments:"))
+            for name, mimetype, size, protection in self.attachments:
+                lock = f" [{protection}]" if protection else ""
+                lines.append(f"  {name} ({mimetype}, {size:,} B){lock}")
+        return "\n".join(lines) + "\n"
+
+
+_SHOWN = ("From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-ID")
+
+
+def view(draft: Draft, out: OutgoingMessage | None = None) -> MessageView:
+    """Parse ``draft``'s final bytes back into what a mail client will show."""
+    out = out or freeze(draft)
+    msg = message_from_bytes(out.data, policy=_policies.default)
+    headers = tuple((h, str(msg[h])) for h in _SHOWN if msg[h] is not None)
+    text_part = msg.get_body(("plain",))
+    html_part = msg.get_body(("html",))
+    protections = {a.filename: a.protection for a in draft.attachments}
+    attachments = []
+    for part in msg.iter_attachments():
+        payload = part.get_payload(decode=True)
+        name = part.get_filename() or ""
+        attachments.append(
+            (
+                name,
+                part.get_content_type(),
+                len(payload) if isinstance(payload, bytes) else 0,
+                protections.get(name, ""),
+            )
+        )
+    text = text_part.get_content() if text_part is not None else ""
+    html = html_part.get_content() if html_part is not None else None
+    bcc = tuple(a.envelope() for a in draft.bcc)
+    return MessageView(draft.key, headers, bcc, text, html, tuple(attachments), out.data)
+
+
+def preview(merge: Merge, key: str, fmt: Format = "text") -> str:
+    """Row ``key`` as ``text`` (headers and body), ``html`` (the HTML body) or ``eml`` (raw)."""
+    shown = view(merge.draft(merge.record(key)))
+    if fmt == "html":
+        return (
+            shown.html
+            if shown.html is not None
+            else _("<html><body><pre>(this message has no HTML body)</pre></body></html>")
+        )
+    if fmt == "eml":
+        return shown.raw.decode("utf-8", errors="replace")
+    return shown.as_text()
