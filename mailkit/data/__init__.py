@@ -18,6 +18,7 @@ from .records import (
     read_spec,
     to_records,
 )
+from .report import neutralise, write_report
 
 __all__ = [
     "AGE_BUCKETS",
@@ -35,10 +36,12 @@ __all__ = [
     "field_name",
     "group_overdue",
     "load_records",
+    "neutralise",
     "parse_amount",
     "parse_date",
     "read_spec",
     "read_table",
     "suggest_mapping",
     "to_records",
+    "write_report",
 ]
