@@ -72,6 +72,20 @@ class PreflightReport:
             text += _(" (cancelled before the end)")
         return text
 
+    def table(self) -> list[dict[str, object]]:
+        """The findings as rows for a CSV/XLSX report (see ``mailkit.data.write_report``)."""
+        return [
+            {
+                _("severity"): _("error") if f.blocking else _("warning"),
+                _("row"): f.row or "",
+                _("line"): f.line or "",
+                _("column"): f.column or "",
+                _("code"): f.code,
+                _("message"): f.message,
+            }
+            for f in self.findings
+        ]
+
     def lines(self) -> list[str]:
         """The report as text lines: every finding, then the summary."""
         return [*(format_finding(f) for f in self.findings), self.summary()]

@@ -7,6 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
+from ..data import write_report
 from ..export import export_drafts
 from ..findings import format_finding
 from ..i18n import _
@@ -24,6 +25,9 @@ def _check(ns: argparse.Namespace) -> int:
     report = preflight(merge)
     for line in report.lines():
         out(line)
+    if ns.report:
+        write_report(report.table(), ns.report)
+        out(_("report written to {path}").format(path=ns.report))
     return EXIT_OK if report.ok else EXIT_FINDINGS
 
 
@@ -59,6 +63,7 @@ def register(commands: Any) -> None:
     """Add the merge sub-commands to ``commands``."""
     check = commands.add_parser("check", help=_("check every message of a job; send nothing"))
     check.add_argument("job", help=_("the job file (.toml)"))
+    check.add_argument("--report", metavar="FILE", help=_("also write the findings to .csv/.xlsx"))
     check.set_defaults(handler=_check)
 
     show = commands.add_parser("preview", help=_("show one merged message"))

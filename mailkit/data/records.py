@@ -165,6 +165,7 @@ def _missing_headers(spec: TableSpec, table: RawTable) -> None:
     )
 
 
+_CENT = Decimal("0.01")
 _SIMPLE_AMOUNT = r"-?\d+(?:[.,]\d{1,2})?"
 # Literal characters, not regex escapes: pyarrow's RE2 runs this in bulk only then.
 _AMOUNT_NOISE = "[ \t\u00a0\u202f']|zł|Zł|ZŁ|PLN|pln"  # spaces, apostrophes, "zł", "PLN"
@@ -192,8 +193,8 @@ class MoneyColumn(Sequence[Money | None]):
     def __getitem__(self, pos: int | slice) -> Money | list[Money | None] | None:
         if type(pos) is int:
             plain = self._plain[pos]
-            if plain:
-                return Money(Decimal(plain))
+            if plain:  # at most two decimals (see _SIMPLE_AMOUNT): quantize never rounds
+                return Money(Decimal(plain).quantize(_CENT))
             return self._exact.get(pos) if self._exact else None
         assert isinstance(pos, slice)
         return [self[i] for i in range(*pos.indices(len(self)))]
@@ -373,7 +374,8 @@ def _loose(key: str) -> str:
 
 
 def _key_text(value: Any, raw: str) -> str:
-    if value is None or isinstance(value, str):
+    """A key in its clean form (NIP without dashes); the cell as written when it is invalid."""
+    if value is None:
         return raw
     return str(getattr(value, "addr_spec", value))
 

@@ -1,0 +1,119 @@
+"""Draft -> bytes: headers from validated parts, no Bcc on the wire, MIME structure, Message-ID."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email import message_from_bytes
+from email import policy as email_policy
+
+import pytest
+
+from mailkit.addresses import parse_address, parse_address_list
+from mailkit.errors import DataError
+from mailkit.message import Attachment, Draft, build_message, freeze
+
+
+def draft(**changes: object) -> Draft:
+    values: dict[str, object] = {
+        "key": "P1",
+        "sender": parse_address("kadry@firma.example.com", display_name="Kadry i Płace"),
+        "to": (parse_address("zofia@example.com", display_name="Zofia Wójcik, Sp. z o.o."),),
+        "subject": "Pasek wynagrodzeń za 10/2026",
+        "text": "Dzień dobry,\nw załączeniu pasek.\n",
+        "html": "<html><body><p>Dzień dobry</p></body></html>",
+        "cc": parse_address_list("szef@firma.example.com"),
+        "bcc": parse_address_list("archiwum@firma.example.com"),
+        "reply_to": parse_address_list("odpowiedzi@firma.example.com"),
+    }
+    values.update(changes)
+    return Draft(**values)  # type: ignore[arg-type]
+
+
+def parse(data: bytes):  # type: ignore[no-untyped-def]
+    return message_from_bytes(data, policy=email_policy.default)
+
+
+def test_headers_round_trip_with_polish_names() -> None:
+    out = freeze(draft())
+    msg = parse(out.data)
+    assert msg["From"].addresses[0].display_name == "Kadry i Płace"
+    assert msg["To"].addresses[0].display_name == "Zofia Wójcik, Sp. z o.o."
+    assert msg["Subject"] == "Pasek wynagrodzeń za 10/2026"
+    assert str(msg["Cc"]) == "szef@firma.example.com"
+    assert str(msg["Reply-To"]) == "odpowiedzi@firma.example.com"
+    assert msg["Date"].datetime.tzinfo is not None
+    assert out.data.isascii()
+    assert all(len(line) <= 78 for line in out.data.split(b"\r\n"))
+
+
+def test_bcc_is_envelope_only() -> None:
+    out = freeze(draft())
+    assert b"archiwum@firma.example.com" not in out.data
+    assert parse(out.data)["Bcc"] is None
+    assert out.recipients == (
+        "zofia@example.com", "szef@firma.example.com", "archiwum@firma.example.com")
+
+
+def test_recipients_are_deduplicated() -> None:
+    out = freeze(draft(cc=parse_address_list("zofia@example.com"), bcc=()))
+    assert out.recipients == ("zofia@example.com",)
+
+
+def test_message_id_uses_the_sender_domain_not_this_host() -> None:
+    out = freeze(draft())
+    assert out.message_id.endswith("@firma.example.com>")
+    assert parse(out.data)["Message-ID"] == out.message_id
+    assert freeze(draft(), message_id=out.message_id).message_id == out.message_id
+
+
+def test_body_is_multipart_alternative_with_attachments_after_it() -> None:
+    pdf = Attachment("pasek-10-2026.pdf", b"%PDF-1.7\n" + bytes(range(256)), "application/pdf")
+    msg = parse(freeze(draft(attachments=(pdf,))).data)
+    assert msg.get_content_type() == "multipart/mixed"
+    body, attached = list(msg.iter_parts())
+    assert body.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in body.iter_parts()] == ["text/plain", "text/html"]
+    assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == draft().text
+    assert attached.get_filename() == "pasek-10-2026.pdf"
+    assert attached.get_content() == pdf.content
+
+
+def test_text_only_message_is_a_single_part() -> None:
+    msg = parse(freeze(draft(html=None)).data)
+    assert msg.get_content_type() == "text/plain"
+    assert msg.get_content_charset() == "utf-8"
+
+
+def test_idn_recipient_goes_out_as_a_labels() -> None:
+    out = freeze(draft(to=(parse_address("jan@przykład.pl"),), cc=(), bcc=()))
+    assert out.recipients == ("jan@xn--przykad-rjb.pl",)
+    assert b"jan@xn--przykad-rjb.pl" in out.data
+    assert not out.smtputf8
+
+
+def test_non_ascii_local_part_needs_smtputf8() -> None:
+    out = freeze(draft(to=(parse_address("użytkownik@przykład.pl"),), cc=(), bcc=()))
+    assert out.smtputf8
+    assert "użytkownik@xn--przykad-rjb.pl" in out.recipients
+
+
+@pytest.mark.parametrize(
+    ("changes", "header"),
+    [({"subject": "Pasek\r\nBcc: spy@example.net"}, "Subject"),
+     ({"headers": (("X-Job", "a\nb"),)}, "X-Job")],
+)
+def test_line_breaks_in_header_values_are_refused(changes: dict[str, object], header: str) -> None:
+    with pytest.raises(DataError, match=f"the {header} header is refused") as caught:
+        build_message(draft(**changes))
+    assert caught.value.row == "P1" and caught.value.column == header
+
+
+def test_a_message_needs_a_recipient() -> None:
+    with pytest.raises(DataError, match="no recipient"):
+        build_message(draft(to=()))
+
+
+def test_date_can_be_fixed_for_reproducible_output() -> None:
+    when = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
+    msg = parse(freeze(draft(), date=when).data)
+    assert msg["Date"].datetime == when

@@ -1,0 +1,136 @@
+"""One contract for every transport (django's shared backend tests are the model)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from email import message_from_bytes
+from email import policy as email_policy
+from pathlib import Path
+
+import pytest
+
+from mailkit.addresses import parse_address, parse_address_list
+from mailkit.errors import TransportError
+from mailkit.message import Draft, OutgoingMessage, freeze
+from mailkit.transports import (
+    FileTransport,
+    MemoryTransport,
+    SendStatus,
+    Transport,
+    draft_filename,
+)
+
+
+def outgoing(key: str = "FV/2026/10/0012") -> OutgoingMessage:
+    draft = Draft(key=key, sender=parse_address("a@firma.example.com"),
+                  to=(parse_address("b@example.com"),), subject="Zażółć", text="gęślą jaźń\n",
+                  bcc=parse_address_list("c@example.org"))
+    return freeze(draft)
+
+
+def stored(transport: Transport) -> list[bytes]:
+    if isinstance(transport, MemoryTransport):
+        return [m.data for m in transport.sent]
+    assert isinstance(transport, FileTransport)
+    return [p.read_bytes() for p in transport.written]
+
+
+TRANSPORTS: dict[str, Callable[[Path], Transport]] = {
+    "memory": lambda tmp: MemoryTransport(),
+    "files": lambda tmp: FileTransport(tmp / "out"),
+}
+
+
+@pytest.fixture(params=sorted(TRANSPORTS))
+def transport(request: pytest.FixtureRequest, tmp_path: Path) -> Transport:
+    return TRANSPORTS[request.param](tmp_path)
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def test_send_reports_every_recipient_accepted(transport: Transport) -> None:
+    message = outgoing()
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with transport:
+            return await transport.send(message)
+
+    result = run(go())
+    assert result.status is SendStatus.SENT
+    assert result.message_id == message.message_id
+    assert [r.address for r in result.recipients] == ["b@example.com", "c@example.org"]
+    assert all(r.accepted for r in result.recipients)
+
+
+def test_what_is_stored_parses_and_has_no_bcc(transport: Transport) -> None:
+    async def go() -> None:
+        async with transport:
+            await transport.send(outgoing("A1"))
+            await transport.send(outgoing("A2"))
+
+    run(go())
+    data = stored(transport)
+    assert len(data) == 2
+    for raw in data:
+        msg = message_from_bytes(raw, policy=email_policy.default)
+        assert msg["Subject"] == "Zażółć"
+        assert msg["Bcc"] is None and b"c@example.org" not in raw
+
+
+def test_open_and_close_are_idempotent(transport: Transport) -> None:
+    async def go() -> None:
+        await transport.open()
+        await transport.open()
+        await transport.close()
+        await transport.close()
+
+    run(go())
+
+
+def test_memory_transport_refuses_what_a_server_would() -> None:
+    good = outgoing()
+    bad = [
+        OutgoingMessage("k", good.message_id, "", good.recipients, good.data),
+        OutgoingMessage("k", good.message_id, good.mail_from, (), good.data),
+        OutgoingMessage("k", good.message_id, good.mail_from, good.recipients, b"Bcc: x\r\n" + good.data),
+        OutgoingMessage("k", "<other@x>", good.mail_from, good.recipients, good.data),
+        OutgoingMessage("k", good.message_id, good.mail_from, good.recipients,
+                        good.data.replace(b"\r\n", b"\n")),
+    ]
+
+    async def go(message: OutgoingMessage) -> None:
+        async with MemoryTransport() as t:
+            await t.send(message)
+
+    for message in bad:
+        with pytest.raises(TransportError):
+            run(go(message))
+
+
+def test_file_drafts_are_marked_unsent_and_named_after_the_row(tmp_path: Path) -> None:
+    transport = FileTransport(tmp_path / "drafts")
+
+    async def go() -> None:
+        async with transport:
+            await transport.send(outgoing("FV/2026/10/0012"))
+
+    run(go())
+    (path,) = transport.written
+    assert path.name == "FV_2026_10_0012.eml"
+    assert path.read_bytes().startswith(b"X-Unsent: 1\r\n")
+    assert not list((tmp_path / "drafts").glob("*.part"))
+    assert draft_filename("../../etc/passwd") == "etc_passwd.eml"
+
+
+def test_file_transport_reports_an_unwritable_folder(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a folder")
+
+    async def go() -> None:
+        async with FileTransport(tmp_path / "taken" / "sub"):
+            pass
+
+    with pytest.raises(TransportError, match="cannot create the folder"):
+        run(go())
