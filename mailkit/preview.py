@@ -72,8 +72,9 @@ def view(draft: Draft, out: OutgoingMessage | None = None) -> MessageView:
                 protections.get(name, ""),
             )
         )
-    text = text_part.get_content() if text_part is not None else ""
-    html = html_part.get_content() if html_part is not None else None
+    # Bodies travel with CRLF line ends (RFC 5322); shown, they use the platform's "\n".
+    text = text_part.get_content().replace("\r\n", "\n") if text_part is not None else ""
+    html = html_part.get_content().replace("\r\n", "\n") if html_part is not None else None
     bcc = tuple(a.envelope() for a in draft.bcc)
     return MessageView(draft.key, headers, bcc, text, html, tuple(attachments), out.data)
 

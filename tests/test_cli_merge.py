@@ -82,3 +82,17 @@ def test_the_installed_command_runs(employees_job) -> None:
     done = subprocess.run([sys.executable, "-m", "mailkit", "check", str(employees_job())],
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == EXIT_OK, done.stderr
+
+
+def test_columns_suggests_a_mapping_from_the_files_own_headers(
+    write_csv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv("t.csv", [["Nr ewidencyjny", "E-mail pracownika", "PESEL", "Dział"],
+                               ["P1", "a@example.com", "02270803624", "IT"]],
+                     encoding="cp1250", delimiter=";")
+    assert main(["columns", str(path)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "encoding cp1250, delimiter ';'" in out
+    assert '"email" = "E-mail pracownika"' in out and '"pesel" = "PESEL"' in out
+    assert '"id" = "Nr ewidencyjny"' in out
+    assert '# "dział" = "Dział"' in out

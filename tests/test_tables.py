@@ -139,3 +139,12 @@ def test_unreadable_files_say_so(tmp_path: Path) -> None:
     (tmp_path / "t.pdf").write_bytes(b"%PDF")
     with pytest.raises(DataError, match=".csv and .xlsx"):
         read_table(tmp_path / "t.pdf")
+
+
+def test_mapping_suggestions_from_polish_and_english_headers() -> None:
+    from mailkit.data import suggest_mapping
+
+    headers = ["E-mail kontrahenta", "NIP nabywcy", "Termin płatności", "Amount paid", "Uwagi"]
+    assert suggest_mapping(headers, ["email", "nip", "termin", "zapłacono", "pesel"]) == {
+        "email": "E-mail kontrahenta", "nip": "NIP nabywcy", "termin": "Termin płatności",
+        "zapłacono": "Amount paid"}

@@ -1,13 +1,15 @@
-"""``mailkit check``, ``preview`` and ``export``: the merge without sending anything."""
+"""``mailkit check``, ``keys``, ``preview``, ``columns`` and ``export``: the merge, nothing sent."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from typing import Any
 
-from ..data import write_report
+from ..data import read_table, suggest_mapping, write_report
+from ..data.mapping import SYNONYMS
 from ..export import export_drafts
 from ..findings import format_finding
 from ..i18n import _
@@ -59,6 +61,28 @@ def _keys(ns: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _columns(ns: argparse.Namespace) -> int:
+    table = read_table(ns.file, encoding=ns.encoding, sheet=ns.sheet)
+    out(
+        _("# {file}: {rows} rows, encoding {encoding}, delimiter {delimiter!r}").format(
+            file=table.source,
+            rows=len(table.frame),
+            encoding=table.encoding or "xlsx",
+            delimiter=table.delimiter or "",
+        )
+    )
+    fields = ns.fields.split(",") if ns.fields else list(SYNONYMS)
+    suggested = suggest_mapping(table.headers, fields)
+    out("[data.columns]")
+    for field, header in suggested.items():
+        out(f'"{field}" = "{header}"')
+    for header in table.headers:
+        if header not in suggested.values():
+            name = re.sub(r"\W+", "_", header.casefold()).strip("_") or "kolumna"
+            out(f'# "{name}" = "{header}"')
+    return EXIT_OK
+
+
 def register(commands: Any) -> None:
     """Add the merge sub-commands to ``commands``."""
     check = commands.add_parser("check", help=_("check every message of a job; send nothing"))
@@ -75,6 +99,15 @@ def register(commands: Any) -> None:
     keys = commands.add_parser("keys", help=_("list the row keys of a job, with recipients"))
     keys.add_argument("job", help=_("the job file (.toml)"))
     keys.set_defaults(handler=_keys)
+
+    columns = commands.add_parser(
+        "columns", help=_("show a table's columns and suggest a [data.columns] mapping")
+    )
+    columns.add_argument("file", help=_("a .csv or .xlsx file"))
+    columns.add_argument("--fields", help=_("the fields to look for, comma-separated"))
+    columns.add_argument("--encoding", help=_("the CSV encoding, when it is not detected"))
+    columns.add_argument("--sheet", help=_("the worksheet of an .xlsx file"))
+    columns.set_defaults(handler=_columns)
 
     export = commands.add_parser("export", help=_("write every message as an .eml draft"))
     export.add_argument("job", help=_("the job file (.toml)"))
