@@ -8,7 +8,10 @@ Typical use::
     print(mailkit.preview(merge, merge.keys()[0]))
 """
 
+from .accounts import Account
 from .addresses import MailAddress, parse_address, parse_address_list
+from .bundle import export_bundle, import_bundle, read_bundle
+from .diagnostics import Diagnosis, diagnose_account, diagnose_imap, diagnose_smtp
 from .errors import (
     AttachmentError,
     AuthError,
@@ -29,11 +32,17 @@ from .export import ExportResult, export_drafts
 from .findings import Finding, Severity
 from .formatting import Money, format_date, format_money
 from .i18n import get_language, set_language
+from .identity import SenderIdentity, SenderRule, resolve_sender
 from .job import Job, load_job, load_template, parse_job
 from .merge import Merge, prepare
 from .message import Attachment, Draft, OutgoingMessage, build_message, freeze
+from .outbox import Outbox, RowState
 from .preflight import PreflightReport, preflight
 from .preview import MessageView, preview, view
+from .saved_accounts import account_for_sending, list_accounts, save_account
+from .sending import SendOutcome, SendRequest, SendRun, send_test
+from .sink import Sink
+from .store import Scope, SettingsStore
 from .templates import MessageTemplate, TemplateSource, compile_template
 from .transports import (
     FileTransport,
@@ -46,6 +55,7 @@ from .transports import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Account",
     "Attachment",
     "AttachmentError",
     "AuthError",
@@ -53,6 +63,7 @@ __all__ = [
     "ConfigError",
     "ConnectError",
     "DataError",
+    "Diagnosis",
     "Draft",
     "ExportResult",
     "FileTransport",
@@ -66,27 +77,44 @@ __all__ = [
     "MessageTemplate",
     "MessageView",
     "Money",
+    "Outbox",
     "OutgoingMessage",
     "PreflightReport",
     "ProtectionError",
+    "RowState",
+    "Scope",
     "SecretError",
     "SecurityError",
+    "SendOutcome",
+    "SendRequest",
     "SendResult",
+    "SendRun",
     "SendStatus",
+    "SenderIdentity",
     "SenderRefusedError",
+    "SenderRule",
+    "SettingsStore",
     "Severity",
+    "Sink",
     "TemplateError",
     "TemplateSource",
     "Transport",
     "TransportError",
     "__version__",
+    "account_for_sending",
     "build_message",
     "compile_template",
+    "diagnose_account",
+    "diagnose_imap",
+    "diagnose_smtp",
+    "export_bundle",
     "export_drafts",
     "format_date",
     "format_money",
     "freeze",
     "get_language",
+    "import_bundle",
+    "list_accounts",
     "load_job",
     "load_template",
     "parse_address",
@@ -95,6 +123,10 @@ __all__ = [
     "preflight",
     "prepare",
     "preview",
+    "read_bundle",
+    "resolve_sender",
+    "save_account",
+    "send_test",
     "set_language",
     "view",
 ]

@@ -13,6 +13,15 @@ from typing import Any
 from .data import ColumnSpec, FieldKind, TableSpec, default_kind, field_name
 from .errors import ConfigError, DataError
 from .i18n import _
+from .jobsections import (
+    AttachmentSettings,
+    ProtectionSettings,
+    SigningSettings,
+    parse_attachments,
+    parse_protection,
+    parse_signing,
+)
+from .sendspec import BatchSpec, ServerSpec, SinkSpec, parse_batch, parse_destination
 from .templates import TemplateSource
 
 __all__ = [
@@ -40,11 +49,14 @@ class SenderSpec:
 
 @dataclass(frozen=True)
 class Destination:
-    """Where messages go: ``files`` (.eml drafts in ``folder``) or ``memory``."""
+    """Where messages go: ``files`` (.eml drafts in ``folder``), ``memory``, ``sink`` (the
+    embedded local SMTP server), ``smtp`` or ``drafts`` (IMAP Drafts); ``spec`` holds the
+    kind's settings (see ``mailkit.sendspec``)."""
 
     kind: str = "files"
     folder: Path | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    spec: SinkSpec | ServerSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,10 @@ class Job:
     company: str = ""
     recipient_name: str = ""
     path: Path | None = None
+    attachments: AttachmentSettings | None = None
+    protection: ProtectionSettings = field(default_factory=ProtectionSettings)
+    signing: SigningSettings | None = None
+    batch: BatchSpec = field(default_factory=BatchSpec)
 
     @property
     def base(self) -> Path:
@@ -242,6 +258,7 @@ def load_template(path: Path) -> TemplateSource:
     )
     sec.get("type")
     sec.get("default", False, bool)
+    sec.get("profiles", [], list)  # catalog metadata (mailkit.catalog), not needed to render
     sec.finish()
     return source
 
@@ -279,9 +296,12 @@ def _destination(sec: _Section | None, base: Path) -> Destination:
         return Destination("files", base / "out")
     kind = sec.get("kind", "files")
     folder = sec.get("folder")
-    options = {k: v for k, v in sec.data.items() if k not in {"kind", "folder"}}
+    spec = parse_destination(kind, sec, base)
+    if spec is not None:
+        sec.finish()
+    options = {k: v for k, v in sec.data.items() if k not in sec.used}
     sec.used.update(options)
-    return Destination(kind, _resolve(base, folder) if folder else None, options)
+    return Destination(kind, _resolve(base, folder) if folder else None, options, spec)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -352,6 +372,10 @@ def parse_job(doc: Mapping[str, Any], *, path: Path | None = None) -> Job:
         company=top.get("company", ""),
         recipient_name=top.get("recipient_name", ""),
         path=path,
+        attachments=parse_attachments(top.section("attachments"), base),
+        protection=parse_protection(top.section("protection"), base),
+        signing=parse_signing(top.section("signing"), base),
+        batch=parse_batch(top.section("batch"), base),
     )
     top.finish()
     return job

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import DataError, MailkitError, TemplateError
+from .config import DsnOptions
+from .errors import AttachmentError, DataError, MailkitError, ProtectionError, TemplateError
 from .findings import Finding, Severity, format_finding
 from .i18n import _
-from .merge import Merge
+from .merge import Built, Merge
+from .transports.base import Capabilities
 
 __all__ = ["PreflightReport", "RowSummary", "finding_from_error", "preflight"]
 
@@ -91,7 +93,12 @@ class PreflightReport:
         return [*(format_finding(f) for f in self.findings), self.summary()]
 
 
-_CODES = {TemplateError: "template", DataError: "data"}
+_CODES = {
+    TemplateError: "template",
+    DataError: "data",
+    ProtectionError: "protection",  # before its base class: the first match wins
+    AttachmentError: "attachment",
+}
 
 
 def finding_from_error(err: MailkitError, *, row: str | None, line: int | None) -> Finding:
@@ -107,9 +114,21 @@ def preflight(
     progress: Progress | None = None,
     cancel: Cancel | None = None,
     size_limit: int | None = None,
+    capabilities: Capabilities | None = None,
+    dsn: DsnOptions | None = None,
+    on_message: Callable[[Built], None] | None = None,
 ) -> PreflightReport:
-    """Render and build every row; nothing is sent. ``size_limit`` is the server's SIZE."""
+    """Render and build every row; nothing is sent. ``size_limit`` is the server's SIZE.
+
+    ``capabilities`` (from the server's EHLO) turn SIZE, SMTPUTF8 and DSN into findings;
+    ``on_message`` receives every message that passed, so a batch can journal it in the same
+    pass instead of rendering everything twice.
+    """
     findings = list(merge.findings)
+    if capabilities is not None:
+        size_limit = size_limit or capabilities.size
+        if dsn is not None and dsn.requested and not capabilities.dsn:
+            findings.append(_dsn_finding())
     rows: list[RowSummary] = []
     total = len(merge.records.records)
     done = 0
@@ -127,19 +146,9 @@ def preflight(
             findings.append(finding_from_error(built.error, row=record.key, line=record.line))
             continue
         if draft.smtputf8:
-            findings.append(
-                Finding(
-                    Severity.WARNING,
-                    "smtputf8",
-                    _(
-                        "an address has non-ASCII characters before the @; only a server offering "
-                        "SMTPUTF8 accepts it"
-                    ),
-                    record.key,
-                    "email",
-                    record.line,
-                )
-            )
+            findings.append(_smtputf8_finding(built, capabilities))
+            if findings[-1].blocking:
+                continue
         if size_limit and len(out.data) > size_limit:
             findings.append(
                 Finding(
@@ -164,6 +173,50 @@ def preflight(
                 len(draft.attachments),
             )
         )
+        if on_message is not None:
+            on_message(built)
     if progress:
         progress(total if not cancelled else done, total)
     return PreflightReport(merge.job.name, tuple(findings), tuple(rows), total, cancelled)
+
+
+def _smtputf8_finding(built: Built, capabilities: Capabilities | None) -> Finding:
+    """A non-ASCII local part: a warning, or an error when the server lacks SMTPUTF8."""
+    record = built.record
+    if capabilities is not None and not capabilities.smtputf8:
+        return Finding(
+            Severity.ERROR,
+            "smtputf8",
+            _(
+                "an address has non-ASCII characters before the @ and the server does not offer "
+                "SMTPUTF8, so it cannot be sent; ask the recipient for an ASCII address or leave "
+                "the row out"
+            ),
+            record.key,
+            "email",
+            record.line,
+        )
+    return Finding(
+        Severity.WARNING,
+        "smtputf8",
+        _(
+            "an address has non-ASCII characters before the @; only a server offering "
+            "SMTPUTF8 accepts it"
+        ),
+        record.key,
+        "email",
+        record.line,
+    )
+
+
+def _dsn_finding() -> Finding:
+    return Finding(
+        Severity.WARNING,
+        "dsn",
+        _(
+            "delivery notifications are asked for, but the server does not offer DSN; messages "
+            "are sent without them"
+        ),
+        None,
+        "batch.dsn",
+    )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email import message_from_bytes
 from email import policy as _policies
+from email.message import MIMEPart
 from typing import Literal
 
 from .i18n import _
 from .merge import Merge
 from .message import Draft, OutgoingMessage, freeze
+from .signing import describe_signature
 
 __all__ = ["FORMATS", "MessageView", "preview", "view"]
 
@@ -28,6 +30,7 @@ class MessageView:
     html: str | None
     attachments: tuple[tuple[str, str, int, str], ...]  # name, type, size, protection
     raw: bytes
+    signature: str = ""  # who signed it (S/MIME), or ''
 
     def as_text(self) -> str:
         """Headers, then the plain-text body, then the attachment list."""
@@ -40,6 +43,9 @@ class MessageView:
             )
         lines.append("")
         lines.append(self.text.rstrip("\n"))
+        if self.signature:
+            lines.append("")
+            lines.append(_("Signed: {who}").format(who=self.signature))
         if self.attachments:
             lines.append("")
             lines.append(_("Attachments:"))
@@ -59,9 +65,15 @@ def view(draft: Draft, out: OutgoingMessage | None = None) -> MessageView:
     headers = tuple((h, str(msg[h])) for h in _SHOWN if msg[h] is not None)
     text_part = msg.get_body(("plain",))
     html_part = msg.get_body(("html",))
-    protections = {a.filename: a.protection for a in draft.attachments}
+    protections = {a.filename: _(a.protection) if a.protection else "" for a in draft.attachments}
+    signature = ""
+    content: MIMEPart = msg
+    if msg.get_content_type() == "multipart/signed":  # RFC 8551: the content, then the signature
+        content, sig = list(msg.iter_parts())[:2]
+        p7s = sig.get_payload(decode=True)
+        signature = describe_signature(p7s if isinstance(p7s, bytes) else b"")
     attachments = []
-    for part in msg.iter_attachments():
+    for part in content.iter_attachments():
         payload = part.get_payload(decode=True)
         name = part.get_filename() or ""
         attachments.append(
@@ -76,12 +88,13 @@ def view(draft: Draft, out: OutgoingMessage | None = None) -> MessageView:
     text = text_part.get_content().replace("\r\n", "\n") if text_part is not None else ""
     html = html_part.get_content().replace("\r\n", "\n") if html_part is not None else None
     bcc = tuple(a.envelope() for a in draft.bcc)
-    return MessageView(draft.key, headers, bcc, text, html, tuple(attachments), out.data)
+    return MessageView(draft.key, headers, bcc, text, html, tuple(attachments), out.data, signature)
 
 
 def preview(merge: Merge, key: str, fmt: Format = "text") -> str:
     """Row ``key`` as ``text`` (headers and body), ``html`` (the HTML body) or ``eml`` (raw)."""
-    shown = view(merge.draft(merge.record(key)))
+    draft = merge.draft(merge.record(key))
+    shown = view(draft, merge.freeze(draft))
     if fmt == "html":
         return (
             shown.html

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,8 +33,9 @@ def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 def write_csv(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Write rows (first row: headers) as CSV in a chosen encoding and delimiter."""
 
-    def write(name: str, rows: list[list[str]], *, encoding: str = "utf-8",
-              delimiter: str = ",") -> Path:
+    def write(
+        name: str, rows: list[list[str]], *, encoding: str = "utf-8", delimiter: str = ","
+    ) -> Path:
         lines = [delimiter.join(_quote(c, delimiter) for c in row) for row in rows]
         path = tmp_path / name
         path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
@@ -108,5 +108,5 @@ def employees_job(write_csv, write_job):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def sample_jobs() -> Iterator[Path]:
-    yield DATA / "jobs"
+def sample_jobs() -> Path:
+    return DATA / "jobs"

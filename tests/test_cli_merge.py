@@ -39,8 +39,9 @@ def test_a_broken_job_file_is_a_usage_error(write_job, capsys: pytest.CaptureFix
     assert err.startswith("mailkit: ") and "[data.columns]" in err and "Traceback" not in err
 
 
-def test_unknown_setting_is_named_with_a_suggestion(employees_job, write_job,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_setting_is_named_with_a_suggestion(
+    employees_job, write_job, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = employees_job().read_text(encoding="utf-8").replace('key = "id"', 'kye = "id"')
     assert main(["check", str(write_job(text))]) == EXIT_USAGE
     assert "unknown setting data.kye. Did you mean key?" in capsys.readouterr().err
@@ -79,17 +80,28 @@ def test_keys_and_export(employees_job, tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_the_installed_command_runs(employees_job) -> None:
-    done = subprocess.run([sys.executable, "-m", "mailkit", "check", str(employees_job())],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "mailkit", "check", str(employees_job())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == EXIT_OK, done.stderr
 
 
 def test_columns_suggests_a_mapping_from_the_files_own_headers(
     write_csv, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write_csv("t.csv", [["Nr ewidencyjny", "E-mail pracownika", "PESEL", "Dział"],
-                               ["P1", "a@example.com", "02270803624", "IT"]],
-                     encoding="cp1250", delimiter=";")
+    path = write_csv(
+        "t.csv",
+        [
+            ["Nr ewidencyjny", "E-mail pracownika", "PESEL", "Dział"],
+            ["P1", "a@example.com", "02270803624", "IT"],
+        ],
+        encoding="cp1250",
+        delimiter=";",
+    )
     assert main(["columns", str(path)]) == EXIT_OK
     out = capsys.readouterr().out
     assert "encoding cp1250, delimiter ';'" in out

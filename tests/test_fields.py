@@ -82,7 +82,7 @@ def test_dates_in_the_usual_forms(cell: str) -> None:
 
 
 def test_a_bad_date_shows_the_expected_form() -> None:
-    with pytest.raises(DataError, match="22.11.2026"):
+    with pytest.raises(DataError, match=r"22\.11\.2026"):
         parse_date("31.02.2026")
 
 

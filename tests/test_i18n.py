@@ -20,9 +20,25 @@ PO = ROOT / "mailkit" / "locale" / "pl" / "LC_MESSAGES" / "mailkit.po"
 
 def extracted(tmp_path: Path) -> set[str]:
     pot = tmp_path / "mailkit.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
-                    str(ROOT / "babel.cfg"), "-k", "N_", "--no-location", "-o", str(pot),
-                    str(ROOT / "mailkit")], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "N_",
+            "--no-location",
+            "-o",
+            str(pot),
+            str(ROOT / "mailkit"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     with pot.open("rb") as fh:
         return {str(m.id) for m in read_po(fh) if m.id}
 
@@ -60,9 +76,19 @@ def test_language_switch_and_locale() -> None:
 
 def test_default_language_comes_from_the_environment() -> None:
     code = "from mailkit.i18n import get_language; print(get_language())"
-    for env, expected in ({"MAILKIT_LANG": "en"}, "en"), ({"LANG": "pl_PL.UTF-8"}, "pl"), ({}, "pl"):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             env={"PATH": "/usr/bin", **env}, check=True, timeout=60).stdout
+    for env, expected in (
+        ({"MAILKIT_LANG": "en"}, "en"),
+        ({"LANG": "pl_PL.UTF-8"}, "pl"),
+        ({}, "pl"),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={"PATH": "/usr/bin", **env},
+            check=True,
+            timeout=60,
+        ).stdout
         assert out.strip() == expected, env
 
 
@@ -70,6 +96,9 @@ def test_no_user_message_is_an_fstring_without_translation() -> None:
     """mailkit errors raised with a literal f-string would escape translation."""
     names = "|".join(errors.__all__)
     pattern = re.compile(rf"raise (?:{names})\(\s*f[\"']")
-    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "mailkit").rglob("*.py")
-                 if pattern.search(p.read_text(encoding="utf-8"))]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "mailkit").rglob("*.py")
+        if pattern.search(p.read_text(encoding="utf-8"))
+    ]
     assert not offenders

@@ -51,7 +51,10 @@ def test_bcc_is_envelope_only() -> None:
     assert b"archiwum@firma.example.com" not in out.data
     assert parse(out.data)["Bcc"] is None
     assert out.recipients == (
-        "zofia@example.com", "szef@firma.example.com", "archiwum@firma.example.com")
+        "zofia@example.com",
+        "szef@firma.example.com",
+        "archiwum@firma.example.com",
+    )
 
 
 def test_recipients_are_deduplicated() -> None:
@@ -99,8 +102,10 @@ def test_non_ascii_local_part_needs_smtputf8() -> None:
 
 @pytest.mark.parametrize(
     ("changes", "header"),
-    [({"subject": "Pasek\r\nBcc: spy@example.net"}, "Subject"),
-     ({"headers": (("X-Job", "a\nb"),)}, "X-Job")],
+    [
+        ({"subject": "Pasek\r\nBcc: spy@example.net"}, "Subject"),
+        ({"headers": (("X-Job", "a\nb"),)}, "X-Job"),
+    ],
 )
 def test_line_breaks_in_header_values_are_refused(changes: dict[str, object], header: str) -> None:
     with pytest.raises(DataError, match=f"the {header} header is refused") as caught:

@@ -108,7 +108,15 @@ def test_customers_without_reminders_are_not_checked(write_csv, write_job) -> No
 
 def test_age_buckets() -> None:
     assert [age_bucket(d) for d in (1, 30, 31, 60, 61, 90, 91, 400)] == [
-        "1–30", "1–30", "31–60", "31–60", "61–90", "61–90", "> 90", "> 90"]
+        "1–30",
+        "1–30",
+        "31–60",
+        "31–60",
+        "61–90",
+        "61–90",
+        "> 90",
+        "> 90",
+    ]
 
 
 def test_sample_reminders_cover_the_cases(sample_jobs) -> None:
@@ -116,7 +124,8 @@ def test_sample_reminders_cover_the_cases(sample_jobs) -> None:
     counts = [r.values["liczba_faktur"] for r in merge.records.records]
     assert len(counts) >= 20 and max(counts) >= 3  # some customers owe several invoices
     assert merge.records.extra["customers_without_overdue"] >= 5  # some owe nothing
-    partly = [i for r in merge.records.records for i in r.values["faktury"]
-              if i["zapłacono"].amount > 0]
+    partly = [
+        i for r in merge.records.records for i in r.values["faktury"] if i["zapłacono"].amount > 0
+    ]
     assert partly  # some invoices are partly paid
     assert merge.job.as_of == dt.date(2026, 11, 22)

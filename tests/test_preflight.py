@@ -1,4 +1,4 @@
-"""Preflight renders and checks every row before anything is sent (RELIABILITY 18, 19, 22, 23, 25)."""
+"""Preflight renders and checks every row before anything is sent (RELIABILITY 18-19, 22-25)."""
 
 from __future__ import annotations
 
@@ -35,12 +35,16 @@ def test_case_22_macro_typo_fails_before_any_send(employees_job, write_job) -> N
 
 
 def test_case_22_empty_amount_is_a_finding_never_nan(employees_job, write_job) -> None:
-    rows = [HEADERS, ["P1", "Ala", "Nowak", "02270803624", "ala@example.com", ""],
-            ["P2", "Ola", "Lis", "85010112345", "ola@example.com", "10"]]
+    rows = [
+        HEADERS,
+        ["P1", "Ala", "Nowak", "02270803624", "ala@example.com", ""],
+        ["P2", "Ola", "Lis", "85010112345", "ola@example.com", "10"],
+    ]
     path = employees_job(rows)
     text = path.read_text(encoding="utf-8").replace(
         'kwota = { column = "Kwota", type = "money" }',
-        'kwota = { column = "Kwota", type = "money", required = true }')
+        'kwota = { column = "Kwota", type = "money", required = true }',
+    )
     merge = prepare(write_job(text))
     report = mailkit.preflight(merge)
     assert not report.ok
@@ -57,9 +61,11 @@ def test_optional_empty_amount_renders_empty_not_nan(employees_job) -> None:
 
 
 def test_case_23_cp1250_semicolons_leading_zero_and_duplicates(employees_job) -> None:
-    rows = [HEADERS,
-            ["P1", "Łucja", "Żak", "02270803624", "lucja@example.com", "1 234,56"],
-            ["P1", "Łucja", "Żak", "02270803624", "lucja@example.com", "1 234,56"]]
+    rows = [
+        HEADERS,
+        ["P1", "Łucja", "Żak", "02270803624", "lucja@example.com", "1 234,56"],
+        ["P1", "Łucja", "Żak", "02270803624", "lucja@example.com", "1 234,56"],
+    ]
     merge = prepare(employees_job(rows, encoding="cp1250", delimiter=";"))
     assert merge.records.table.encoding == "cp1250"
     assert merge.records.table.delimiter == ";"
@@ -90,8 +96,11 @@ def test_case_19_bcc_never_in_the_bytes_and_once_in_the_envelope(employees_job) 
 
 
 def test_case_18_idn_and_non_ascii_local_part(employees_job) -> None:
-    rows = [HEADERS, ["P1", "Jan", "Nowak", "02270803624", "jan@przykład.pl", "1"],
-            ["P2", "Ula", "Lis", "85010112345", "użytkownik@przykład.pl", "1"]]
+    rows = [
+        HEADERS,
+        ["P1", "Jan", "Nowak", "02270803624", "jan@przykład.pl", "1"],
+        ["P2", "Ula", "Lis", "85010112345", "użytkownik@przykład.pl", "1"],
+    ]
     merge = prepare(employees_job(rows))
     report = mailkit.preflight(merge)
     p1 = next(b.message for b in merge.messages() if b.record.key == "P1")
@@ -102,8 +111,17 @@ def test_case_18_idn_and_non_ascii_local_part(employees_job) -> None:
 
 
 def test_case_25_report_export_neutralises_formulas(tmp_path: Path, employees_job) -> None:
-    rows = [HEADERS, ["=HYPERLINK(\"http://evil.example\",\"x\")", "Ala", "Nowak", "02270803625",
-                      "ala@example.com", "1"]]
+    rows = [
+        HEADERS,
+        [
+            '=HYPERLINK("http://evil.example","x")',
+            "Ala",
+            "Nowak",
+            "02270803625",
+            "ala@example.com",
+            "1",
+        ],
+    ]
     report = mailkit.preflight(prepare(employees_job(rows)))
     csv_path = write_report(report.table(), tmp_path / "r.csv")
     text = csv_path.read_text(encoding="utf-8-sig")

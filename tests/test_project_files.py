@@ -53,8 +53,11 @@ def test_committed_notebooks_carry_no_outputs_or_widget_state() -> None:
 
 
 def test_sample_data_is_reproducible(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, str(ROOT / "data" / "make_samples.py"), str(tmp_path)],
-                   check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, str(ROOT / "data" / "make_samples.py"), str(tmp_path)],
+        check=True,
+        timeout=120,
+    )
     for name in ("employees.csv", "customers.csv", "invoices.csv"):
         assert (tmp_path / name).read_bytes() == (ROOT / "data" / name).read_bytes(), name
     made = openpyxl.load_workbook(tmp_path / "invoices.xlsx").active

@@ -31,9 +31,12 @@ def spec(path: Path, **extra: object) -> TableSpec:
 
 
 @pytest.mark.parametrize(
-    ("encoding", "delimiter"), [("utf-8", ","), ("utf-8-sig", ";"), ("cp1250", ";"), ("cp1250", ",")]
+    ("encoding", "delimiter"),
+    [("utf-8", ","), ("utf-8-sig", ";"), ("cp1250", ";"), ("cp1250", ",")],
 )
-def test_csv_encodings_and_delimiters_are_detected(write_csv, encoding: str, delimiter: str) -> None:
+def test_csv_encodings_and_delimiters_are_detected(
+    write_csv, encoding: str, delimiter: str
+) -> None:
     path = write_csv("t.csv", [HEADERS, *ROWS], encoding=encoding, delimiter=delimiter)
     table = read_table(path)
     assert table.delimiter == delimiter
@@ -55,7 +58,9 @@ def test_xlsx_with_numbers_and_dates(tmp_path: Path) -> None:
     sheet = book.active
     assert sheet is not None
     sheet.append(["Nr", "Imię", "PESEL", "E-mail", "Kwota", "Termin"])
-    sheet.append(["P1", "Łucja", 2270803624, "lucja@example.com", 1234.5, dt.datetime(2026, 11, 22)])
+    sheet.append(
+        ["P1", "Łucja", 2270803624, "lucja@example.com", 1234.5, dt.datetime(2026, 11, 22)]
+    )
     path = tmp_path / "t.xlsx"
     book.save(path)
     columns = (
@@ -120,8 +125,12 @@ def test_duplicates_are_reported(write_csv) -> None:
 
 
 def test_blank_lines_are_skipped_and_lines_still_match_the_sheet(write_csv) -> None:
-    rows = [HEADERS, ["P1", "Ala", "02270803624", "ala@example.com", "1"], ["", "", "", "", ""],
-            ["P3", "Ela", "85010112345", "bad", "3"]]
+    rows = [
+        HEADERS,
+        ["P1", "Ala", "02270803624", "ala@example.com", "1"],
+        ["", "", "", "", ""],
+        ["P3", "Ela", "85010112345", "bad", "3"],
+    ]
     checked = load_records(spec(write_csv("t.csv", rows)))
     assert [r.key for r in checked.records] == ["P1", "P3"]
     assert checked.findings[0].line == 4
@@ -129,7 +138,7 @@ def test_blank_lines_are_skipped_and_lines_still_match_the_sheet(write_csv) -> N
 
 def test_a_missing_column_names_it_and_suggests_the_closest(write_csv) -> None:
     path = write_csv("t.csv", [["Nr", "Imie", "PESEL", "E-mail", "Kwota"], ROWS[0]])
-    with pytest.raises(DataError, match='no column "Imię".*Did you mean "Imie"'):
+    with pytest.raises(DataError, match=r'no column "Imię".*Did you mean "Imie"'):
         load_records(spec(path))
 
 
@@ -137,7 +146,7 @@ def test_unreadable_files_say_so(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="cannot open"):
         read_table(tmp_path / "missing.csv")
     (tmp_path / "t.pdf").write_bytes(b"%PDF")
-    with pytest.raises(DataError, match=".csv and .xlsx"):
+    with pytest.raises(DataError, match=r"\.csv and \.xlsx"):
         read_table(tmp_path / "t.pdf")
 
 
@@ -146,5 +155,8 @@ def test_mapping_suggestions_from_polish_and_english_headers() -> None:
 
     headers = ["E-mail kontrahenta", "NIP nabywcy", "Termin płatności", "Amount paid", "Uwagi"]
     assert suggest_mapping(headers, ["email", "nip", "termin", "zapłacono", "pesel"]) == {
-        "email": "E-mail kontrahenta", "nip": "NIP nabywcy", "termin": "Termin płatności",
-        "zapłacono": "Amount paid"}
+        "email": "E-mail kontrahenta",
+        "nip": "NIP nabywcy",
+        "termin": "Termin płatności",
+        "zapłacono": "Amount paid",
+    }

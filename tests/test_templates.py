@@ -73,8 +73,12 @@ def test_values_are_escaped_in_html_but_not_in_text() -> None:
 
 
 def test_text_alternative_is_made_from_html_when_missing() -> None:
-    out = render("x", "", "<html><body><p>Razem: {suma}</p><table><tr><td>A/1</td><td>3</td>"
-                         "</tr></table></body></html>")
+    out = render(
+        "x",
+        "",
+        "<html><body><p>Razem: {suma}</p><table><tr><td>A/1</td><td>3</td>"
+        "</tr></table></body></html>",
+    )
     assert "Razem: 1 234,56 zł" in out.text.replace("\u00a0", " ")
     assert "A/1" in out.text and "<" not in out.text
 
@@ -93,8 +97,9 @@ def test_dangerous_links_are_refused_whether_written_or_merged() -> None:
         render("x", "", '<html><a href="javascript:alert(1)">x</a></html>')
     ok = render("x", "", '<html><a href="{link}">pay</a><img src="cid:logo"></html>')
     assert 'href="https://pay.example.com/?id=1"' in (ok.html or "")
-    template = compile_template(TemplateSource("x", html='<html><a href="{link}">x</a></html>'),
-                                KNOWN)
+    template = compile_template(
+        TemplateSource("x", html='<html><a href="{link}">x</a></html>'), KNOWN
+    )
     with pytest.raises(TemplateError, match="only http"):
         template.render({**CTX, "link": "java\tscript:alert(1)"}, row="R9")
     assert html_problems('<a href="data:text/html,x">') == ["data:text/html,x"]

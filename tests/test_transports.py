@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import threading
+import weakref
+from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from email import policy as email_policy
 from pathlib import Path
 
 import pytest
+from smtp_server import FaultServer
 
 from mailkit.addresses import parse_address, parse_address_list
+from mailkit.config import Secret, Security, SmtpSettings
 from mailkit.errors import TransportError
 from mailkit.message import Draft, OutgoingMessage, freeze
+from mailkit.sink import Sink, list_messages, read_message
 from mailkit.transports import (
     FileTransport,
     MemoryTransport,
@@ -20,16 +25,24 @@ from mailkit.transports import (
     Transport,
     draft_filename,
 )
+from mailkit.transports.smtp import SmtpTransport
 
 
 def outgoing(key: str = "FV/2026/10/0012") -> OutgoingMessage:
-    draft = Draft(key=key, sender=parse_address("a@firma.example.com"),
-                  to=(parse_address("b@example.com"),), subject="Zażółć", text="gęślą jaźń\n",
-                  bcc=parse_address_list("c@example.org"))
+    draft = Draft(
+        key=key,
+        sender=parse_address("a@firma.example.com"),
+        to=(parse_address("b@example.com"),),
+        subject="Zażółć",
+        text="gęślą jaźń\n",
+        bcc=parse_address_list("c@example.org"),
+    )
     return freeze(draft)
 
 
 def stored(transport: Transport) -> list[bytes]:
+    if transport in CAPTURED:  # a real server behind the transport
+        return CAPTURED[transport]()
     if isinstance(transport, MemoryTransport):
         return [m.data for m in transport.sent]
     assert isinstance(transport, FileTransport)
@@ -42,9 +55,50 @@ TRANSPORTS: dict[str, Callable[[Path], Transport]] = {
 }
 
 
-@pytest.fixture(params=sorted(TRANSPORTS))
-def transport(request: pytest.FixtureRequest, tmp_path: Path) -> Transport:
-    return TRANSPORTS[request.param](tmp_path)
+# Keyed by the transport object itself (weakly): an id() can be reused by the next test's object.
+CAPTURED: weakref.WeakKeyDictionary[Transport, Callable[[], list[bytes]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@pytest.fixture(params=[*sorted(TRANSPORTS), "smtp", "sink"])
+def transport(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Transport]:
+    if request.param in TRANSPORTS:
+        yield TRANSPORTS[request.param](tmp_path)
+    elif request.param == "smtp":  # SMTP to the fault server (tests/smtp_server.py)
+        with FaultServer(tls="starttls", users={"u": "p"}, tmp=tmp_path) as server:
+            made = SmtpTransport(
+                SmtpSettings(
+                    host="localhost",
+                    port=server.port,
+                    username="u",
+                    password=Secret("p"),
+                    ca_bundle=server.ca_bundle,
+                )
+            )
+            CAPTURED[made] = lambda: [s.data for s in server.stored]
+            yield made
+    else:  # SMTP to the embedded sink, read back from its Maildir
+        yield from _sink_transport(tmp_path / "sink")
+
+
+def _sink_transport(folder: Path) -> Iterator[Transport]:
+    loop = asyncio.new_event_loop()
+    sink = Sink(folder)
+    loop.run_until_complete(sink.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    made = SmtpTransport(SmtpSettings(host="127.0.0.1", port=sink.port, security=Security.NONE))
+    CAPTURED[made] = lambda: [
+        read_message(folder, c.id, envelope=False) for c in list_messages(folder)
+    ]
+    try:
+        yield made
+    finally:
+        asyncio.run_coroutine_threadsafe(sink.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
 
 
 def run(coro):  # type: ignore[no-untyped-def]
@@ -77,7 +131,8 @@ def test_what_is_stored_parses_and_has_no_bcc(transport: Transport) -> None:
     for raw in data:
         msg = message_from_bytes(raw, policy=email_policy.default)
         assert msg["Subject"] == "Zażółć"
-        assert msg["Bcc"] is None and b"c@example.org" not in raw
+        assert msg["Bcc"] is None
+        assert b"c@example.org" not in raw
 
 
 def test_open_and_close_are_idempotent(transport: Transport) -> None:
@@ -95,10 +150,13 @@ def test_memory_transport_refuses_what_a_server_would() -> None:
     bad = [
         OutgoingMessage("k", good.message_id, "", good.recipients, good.data),
         OutgoingMessage("k", good.message_id, good.mail_from, (), good.data),
-        OutgoingMessage("k", good.message_id, good.mail_from, good.recipients, b"Bcc: x\r\n" + good.data),
+        OutgoingMessage(
+            "k", good.message_id, good.mail_from, good.recipients, b"Bcc: x\r\n" + good.data
+        ),
         OutgoingMessage("k", "<other@x>", good.mail_from, good.recipients, good.data),
-        OutgoingMessage("k", good.message_id, good.mail_from, good.recipients,
-                        good.data.replace(b"\r\n", b"\n")),
+        OutgoingMessage(
+            "k", good.message_id, good.mail_from, good.recipients, good.data.replace(b"\r\n", b"\n")
+        ),
     ]
 
     async def go(message: OutgoingMessage) -> None:

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from ..errors import MailkitError
 from ..i18n import _, set_language
-from . import merge_commands
-from .common import EXIT_USAGE, fail
+from . import account_commands, config_commands, merge_commands, send_commands
+from .common import EXIT_OK, EXIT_USAGE, fail
 
 __all__ = ["main"]
 
-_MODULES = (merge_commands,)
+_MODULES = (
+    account_commands,
+    config_commands,
+    merge_commands,
+    send_commands,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,3 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(err.message)
     except KeyboardInterrupt:
         return fail(_("interrupted"), EXIT_USAGE)
+    except BrokenPipeError:
+        # The reader went away (``mailkit keys JOB | head``): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

@@ -18,14 +18,15 @@ from ..merge import prepare
 from ..preflight import preflight
 from ..preview import FORMATS, preview
 from .common import EXIT_FINDINGS, EXIT_OK, out
+from .protection_options import add_merge_options, password_notes, prepare_job
 
 __all__ = ["register"]
 
 
 def _check(ns: argparse.Namespace) -> int:
-    merge = prepare(load_job(ns.job))
+    merge = prepare_job(ns)
     report = preflight(merge)
-    for line in report.lines():
+    for line in (*report.lines(), *password_notes(merge)):
         out(line)
     if ns.report:
         write_report(report.table(), ns.report)
@@ -34,17 +35,17 @@ def _check(ns: argparse.Namespace) -> int:
 
 
 def _preview(ns: argparse.Namespace) -> int:
-    merge = prepare(load_job(ns.job))
+    merge = prepare_job(ns)
     text = preview(merge, ns.row, ns.format)
     sys.stdout.write(text)
     return EXIT_OK
 
 
 def _export(ns: argparse.Namespace) -> int:
-    merge = prepare(load_job(ns.job))
+    merge = prepare_job(ns)
     result = asyncio.run(export_drafts(merge, ns.out))
-    for finding in result.skipped:
-        out(format_finding(finding))
+    for line in (*(format_finding(f) for f in result.skipped), *password_notes(merge)):
+        out(line)
     out(
         _("{n} draft(s) written to {folder}; {skipped} row(s) left out").format(
             n=len(result.written), folder=ns.out, skipped=len(result.skipped)
@@ -88,12 +89,14 @@ def register(commands: Any) -> None:
     check = commands.add_parser("check", help=_("check every message of a job; send nothing"))
     check.add_argument("job", help=_("the job file (.toml)"))
     check.add_argument("--report", metavar="FILE", help=_("also write the findings to .csv/.xlsx"))
+    add_merge_options(check)
     check.set_defaults(handler=_check)
 
     show = commands.add_parser("preview", help=_("show one merged message"))
     show.add_argument("job", help=_("the job file (.toml)"))
     show.add_argument("--row", required=True, help=_("the row key (e.g. employee id or NIP)"))
     show.add_argument("--format", choices=FORMATS, default="text", help=_("what to show"))
+    add_merge_options(show)
     show.set_defaults(handler=_preview)
 
     keys = commands.add_parser("keys", help=_("list the row keys of a job, with recipients"))
@@ -112,4 +115,5 @@ def register(commands: Any) -> None:
     export = commands.add_parser("export", help=_("write every message as an .eml draft"))
     export.add_argument("job", help=_("the job file (.toml)"))
     export.add_argument("--out", required=True, help=_("the folder for the .eml files"))
+    add_merge_options(export)
     export.set_defaults(handler=_export)

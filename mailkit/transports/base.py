@@ -42,6 +42,7 @@ class SendResult:
     code: int | None = None
     reply: str = ""
     phase: str = ""
+    pause: bool = False  # the server asks the whole batch to slow down (421, 4.7.x, 450 4.2.1)
 
 
 @dataclass(frozen=True, slots=True)

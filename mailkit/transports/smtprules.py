@@ -1,0 +1,68 @@
+"""SMTP rules without a network: reply classes (RFC 3463), xtext (RFC 3461), TLS and settings."""
+
+from __future__ import annotations
+
+import functools
+import re
+import ssl
+
+from ..config import LOCAL_HOSTS, Security, SmtpSettings
+from ..errors import ConfigError
+from ..i18n import _
+
+__all__ = ["check_settings", "enhanced_code", "is_throttle", "tls_context", "xtext"]
+
+_ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")  # RFC 3463
+
+
+def enhanced_code(reply: str) -> str:
+    """The enhanced status code at the start of a reply text ('5.7.1'), or ''."""
+    found = _ENHANCED.match(reply.strip())
+    return found.group(0) if found else ""
+
+
+def is_throttle(code: int | None, reply: str) -> bool:
+    """True for a reply that asks the client to slow down: 421, 4.7.x, 450/451 4.2.1 (quota)."""
+    enhanced = enhanced_code(reply)
+    return code == 421 or enhanced.startswith("4.7.") or enhanced == "4.2.1"
+
+
+def xtext(value: str) -> str:
+    """RFC 3461 xtext: '+', '=' and bytes outside 33..126 become +HH."""
+    return "".join(
+        ch if 33 <= ord(ch) <= 126 and ch not in "+=" else "".join(f"+{b:02X}" for b in ch.encode())
+        for ch in value
+    )
+
+
+def tls_context(settings: SmtpSettings) -> ssl.SSLContext:
+    """The client TLS context for these settings (verified unless told otherwise)."""
+    return _cached_context(str(settings.ca_bundle or ""), settings.verify_certificates)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_context(ca_bundle: str, verify: bool) -> ssl.SSLContext:
+    """One context per trust setting: loading the system CAs costs ~30 ms per context."""
+    ctx = ssl.create_default_context(cafile=ca_bundle or None)
+    if not verify:  # an explicit, visible setting; never a default
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def check_settings(settings: SmtpSettings) -> None:
+    if settings.security is not Security.NONE:
+        return
+    if settings.host.lower() not in LOCAL_HOSTS:
+        raise ConfigError(
+            _(
+                "smtp security 'none' is only for this computer (localhost); use 'starttls' or "
+                "'tls' for {host}"
+            ).format(host=settings.host),
+            setting="smtp.security",
+        )
+    if settings.username:
+        raise ConfigError(
+            _("smtp security 'none' never sends a password; use 'starttls' or 'tls'"),
+            setting="smtp.security",
+        )

@@ -1,0 +1,28 @@
+"""The workbench app's widgets (the only part of mailkit importing ipywidgets): thin skins over
+the core, one shared state, one tab per task."""
+
+from .app import App, open_store
+from .compose_tab import ComposeTab
+from .data_tab import DataTab
+from .kit import Labels, Notice, Panel, css, guarded, start
+from .preview_tab import PreviewTab
+from .state import AppState
+from .templates_tab import TemplatesTab
+from .work import Activity
+
+__all__ = [
+    "Activity",
+    "App",
+    "AppState",
+    "ComposeTab",
+    "DataTab",
+    "Labels",
+    "Notice",
+    "Panel",
+    "PreviewTab",
+    "TemplatesTab",
+    "css",
+    "guarded",
+    "open_store",
+    "start",
+]

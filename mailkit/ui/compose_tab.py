@@ -1,0 +1,205 @@
+"""The Compose tab: one message outside the batch, to a loaded employee or customer."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, ClassVar
+
+import ipywidgets as w
+
+from ..catalog import CatalogTemplate, Listed
+from ..compose import compose, insert_template, save_draft
+from ..errors import ConfigError
+from ..i18n import N_, _
+from ..message import Draft
+from ..overview import recipient
+from ..preview import view
+from ..privacy import mask_text
+from ..store import SettingsStore
+from ..workbench import catalogue_templates
+from .editor import MessageEditor
+from .html import message_frame, table, text_block
+from .kit import Panel, button, choose, css, start
+from .state import AppState
+
+__all__ = ["ComposeTab"]
+
+JOB_TEMPLATE = -1  # the template value that stands for the job's own template
+RECIPIENTS_OFFERED = 2000
+
+
+class ComposeTab(Panel):
+    """Pick a recipient and a template ("Insert" replaces the default text), add CC, BCC and
+    files, preview, and write the message as an .eml draft."""
+
+    title: ClassVar[str] = N_("Compose")
+    css_name: ClassVar[str] = "mk-compose"
+
+    def __init__(self, state: AppState, store: SettingsStore | None = None) -> None:
+        super().__init__(state)
+        self.store = store
+        lab = self.labels
+        self.recipient = css(w.Dropdown(layout=w.Layout(width="520px")), "mk-recipient")
+        self.template = css(w.Dropdown(layout=w.Layout(width="420px")), "mk-compose-template")
+        self.insert_button = button("mk-insert-template")
+        self.cc = css(w.Text(layout=w.Layout(width="98%")), "mk-cc")
+        self.bcc = css(w.Text(layout=w.Layout(width="98%")), "mk-bcc")
+        self.editor = MessageEditor(lab, self.guard, prefix="mk-compose")
+        self.attach = css(w.FileUpload(multiple=True, layout=w.Layout(width="auto")), "mk-attach")
+        self.attached = css(w.HTML(), "mk-attached")
+        self.clear_button = button("mk-clear-attachments")
+        self.preview_button = button("mk-compose-preview")
+        self.save_button = button("mk-save-draft", primary=True)
+        self.shown = css(w.HTML(), "mk-compose-view")
+        self.files: list[tuple[str, bytes]] = []
+        self.listed: list[Listed[CatalogTemplate]] = []
+        self._inserted: tuple[str, str, str] | None = None
+        self.task: asyncio.Future[Any] | None = None
+        self._label()
+        self._wire()
+
+    def _label(self) -> None:
+        lab = self.labels
+        for widget, msgid in (
+            (self.recipient, N_("To")),
+            (self.template, N_("Template")),
+            (self.insert_button, N_("Insert")),
+            (self.cc, N_("CC")),
+            (self.bcc, N_("BCC")),
+            (self.attach, N_("Attach files")),
+            (self.clear_button, N_("Remove attachments")),
+            (self.preview_button, N_("Preview")),
+            (self.save_button, N_("Save as .eml draft")),
+        ):
+            lab.text(widget, msgid)
+        lab.text(self.cc, N_("addresses separated by commas"), "placeholder")
+        lab.text(self.bcc, N_("addresses separated by commas"), "placeholder")
+        self.children = [
+            self.recipient,
+            w.HBox([self.template, self.insert_button]),
+            self.cc,
+            self.bcc,
+            self.editor,
+            w.HBox([self.attach, self.clear_button]),
+            self.attached,
+            w.HBox([self.preview_button, self.save_button]),
+            self.notice,
+            self.shown,
+        ]
+
+    def _wire(self) -> None:
+        self.on_change(self.recipient, lambda _v: self.recipient_chosen())
+        self.on_click(self.insert_button, self.insert)
+        self.on_change(self.attach, self.attached_files)
+        self.on_click(self.clear_button, self.clear_files)
+        self.on_click(self.preview_button, self.preview)
+        self.on_click(self.save_button, self.save)
+        self.watch(["merge", "privacy"], self.list_recipients)
+
+    def list_recipients(self) -> None:
+        """Offer the loaded rows (employees or customers) and the templates for this job."""
+        merge = self.state.merge
+        self.notice.clear()
+        self.shown.value = ""
+        if merge is None:
+            self.recipient.options = []
+            return
+        keep = self.recipient.value
+        options = []
+        for record in merge.records.records[:RECIPIENTS_OFFERED]:
+            who = recipient(record) or record.key
+            shown = mask_text(who) if self.state.privacy else who
+            options.append((f"{record.key} — {shown}", record.key))
+        with self.quietly():
+            choose(self.recipient, options, keep)
+            self.list_templates()
+        self.recipient_chosen()
+
+    def list_templates(self) -> None:
+        """The job's own template first, then the catalogue's templates."""
+        keep = self.template.value
+        self.listed = catalogue_templates(self.store)
+        options = [(_("the job's template (default)"), JOB_TEMPLATE)]
+        options += [(f"{t.item.name} ({t.item.language})", i) for i, t in enumerate(self.listed)]
+        choose(self.template, options, keep if keep is not None else JOB_TEMPLATE)
+
+    def recipient_chosen(self) -> None:
+        """A new recipient gets the default template, unless the text was edited by hand."""
+        if self._inserted is None or self._inserted == self._current():
+            self.insert(JOB_TEMPLATE)
+
+    def _current(self) -> tuple[str, str, str]:
+        ed = self.editor
+        return (ed.subject, ed.text, ed.html)
+
+    def insert(self, index: int | None = None) -> None:
+        """Replace subject and bodies with the chosen template filled in for the recipient."""
+        merge, key = self.state.merge, self.recipient.value
+        if merge is None or not key:
+            return
+        index = self.template.value if index is None else index
+        chosen = self.listed[index].item if index is not None and index >= 0 else None
+        source = chosen.source() if chosen is not None else None
+        draft = insert_template(merge, key, source)
+        self.editor.fill(draft.subject, draft.text, draft.html)
+        self._inserted = self._current()
+        self.shown.value = ""
+
+    def attached_files(self, files: Any) -> None:
+        """Keep the uploaded files for this message."""
+        if not files:
+            return
+        self.files.extend((str(f["name"]), bytes(f["content"])) for f in files)
+        self.attach.value = ()
+        self._list_files()
+
+    def clear_files(self) -> None:
+        """Forget the attached files."""
+        self.files = []
+        self._list_files()
+
+    def _list_files(self) -> None:
+        rows = [[name, f"{len(data):,} B"] for name, data in self.files]
+        self.attached.value = table([_("File"), _("Size")], rows) if rows else ""
+
+    def draft(self) -> Draft:
+        """The message as it stands in the form; MailkitError says what is missing or wrong."""
+        merge, key = self.state.merge, self.recipient.value
+        if merge is None or not key:
+            raise ConfigError(_("Load a job on the Data tab and choose a recipient first."))
+        ed = self.editor
+        return compose(
+            insert_template(merge, key),
+            subject=ed.subject,
+            text=ed.text,
+            html=ed.html,
+            cc=self.cc.value,
+            bcc=self.bcc.value,
+            files=self.files,
+        )
+
+    def preview(self) -> None:
+        """Show the message as the recipient will see it."""
+        shown = view(self.draft())
+        rows = [[name, value] for name, value in shown.headers]
+        if shown.bcc:
+            rows.append([_("Bcc (envelope only)"), ", ".join(shown.bcc)])
+        files = [[n, t, f"{s:,} B", p or _("not protected")] for n, t, s, p in shown.attachments]
+        body = message_frame(shown.html) if shown.html else text_block(shown.text)
+        parts = [table([_("Header"), _("Value")], rows), body]
+        if files:
+            parts.append(table([_("File"), _("Type"), _("Size"), _("Protection")], files))
+        self.shown.value = "".join(parts)
+
+    def save(self) -> None:
+        """Write the message as an unsent .eml draft next to the job's output."""
+        draft = self.draft()
+        merge = self.state.merge
+        assert merge is not None
+        folder = ((merge.job.destination.folder or merge.job.base / "out") / "compose").resolve()
+
+        def saved(path: Path) -> None:
+            self.notice.show(_("Saved the draft {path}").format(path=str(path)), "ok")
+
+        self.task = start(self.notice, save_draft(draft, folder), saved)

@@ -1,0 +1,227 @@
+"""The app served by a real Voila on 127.0.0.1 and driven by Debian's headless chromium."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("MAILKIT_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# The lab template asks a CDN for Font Awesome and MathJax; offline that is noise, not a fault.
+OFFLINE_NOISE = re.compile(
+    r"net::ERR_|Unsatisfied version|No satisfying version|Available versions"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Voila:
+    """A running Voila: its URL and its log (which says when its kernel pool is warm)."""
+
+    url: str
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def _count(self, text: str) -> int:
+        return self.log.read_text(encoding="utf-8", errors="replace").count(text)
+
+    def wait_warm(self, timeout: float = 90) -> None:
+        """Wait until a pre-heated kernel has run the notebook and waits for the next page.
+
+        Voila logs "filled" when the kernel has started; it then runs the notebook in the
+        background, so Voila and its newest kernel must also have gone quiet (no CPU for 1 s).
+        """
+        deadline = time.monotonic() + timeout
+        while self._count("is filled with") <= self._count("Using pre-heated kernel"):
+            self._check(deadline, timeout)
+        quiet_since, last = time.monotonic(), -1
+        while time.monotonic() - quiet_since < 1.0:
+            self._check(deadline, timeout)
+            pid = self.process.pid
+            ticks = _cpu_ticks(pid) + _cpu_ticks(_newest_child(pid))
+            if ticks != last:
+                quiet_since, last = time.monotonic(), ticks
+
+    def _check(self, deadline: float, timeout: float) -> None:
+        if self.process.poll() is not None:
+            pytest.fail(f"Voila stopped; see {self.log}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"Voila's kernel pool did not warm up within {timeout} s; see {self.log}")
+        time.sleep(0.2)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text(encoding="ascii")
+        found.extend(int(c) for c in text.split())
+    return found
+
+
+def _stat(pid: int) -> list[str]:
+    text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    return text.rsplit(")", 1)[1].split()  # fields after the command name (which may hold spaces)
+
+
+def _newest_child(pid: int) -> int:
+    """The kernel Voila started last (children sorted by start time)."""
+    kids = _children(pid)
+    return max(kids, key=lambda k: int(_stat(k)[19])) if kids else pid
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = _stat(pid)
+    except OSError:
+        return -1
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+@pytest.fixture(scope="module")
+def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Voila]:
+    """Voila serving notebooks/app.ipynb (with voila.json) on a free 127.0.0.1 port."""
+    home = tmp_path_factory.mktemp("voila-home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "MAILKIT_"))}
+    env.update(HOME=str(home), PYTHONUNBUFFERED="1")
+    port = _free_port()
+    log = home / "voila.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "voila",
+                "notebooks/app.ipynb",
+                "--no-browser",
+                f"--port={port}",
+                "--Voila.ip=127.0.0.1",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = Voila(f"http://127.0.0.1:{port}/", log, process)
+    try:
+        _poll(server, timeout=90)
+        server.wait_warm()
+        yield server
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (Voila then shuts its kernels down); kill whatever is left after 30 s."""
+    kernels = _children(process.pid) if process.poll() is None else []
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    for pid in kernels:  # kernels run in their own sessions: a killed Voila leaves them behind
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _poll(server: Voila, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"Voila exited with {server.process.returncode}; see {server.log}")
+        try:
+            with urllib.request.urlopen(server.url, timeout=30) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"Voila did not answer within {timeout} s; see {server.log}")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, headless, launched once per module; never ``playwright install``.
+
+    Not for the whole session: while Playwright's sync API is open, its event loop counts as
+    running in this thread, and every later ``asyncio.run`` in the suite would fail.
+    """
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install chromium (./dev test does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+class Page:
+    """One browser page on the app, with the console errors it logged and a screenshot helper."""
+
+    def __init__(self, page: Any, folder: Path) -> None:
+        self.page = page
+        self.folder = folder
+        self.errors: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error" and not OFFLINE_NOISE.search(message.text):
+            self.errors.append(message.text)
+
+    def shot(self, name: str) -> Path:
+        """Save a screenshot (look at it when the UI changes)."""
+        path = self.folder / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def tab(self, index: int) -> None:
+        """Open the tab at ``index`` (0: Data, 1: Templates, 2: Preview, 3: Compose)."""
+        self.page.locator(".mk-tabs .lm-TabBar-tab").nth(index).click()
+
+
+@pytest.fixture
+def app_page(browser: Any, voila: Voila, tmp_path: Path) -> Iterator[Page]:
+    """A fresh page showing the app with the sample invoices loaded and checked."""
+    voila.wait_warm()
+    context = browser.new_context(viewport={"width": 1300, "height": 2400})
+    page = Page(context.new_page(), tmp_path)
+    page.page.set_default_timeout(30_000)
+    page.page.goto(voila.url)
+    page.page.wait_for_selector(".mk-preflight-summary .mk-ok")
+    yield page
+    context.close()  # its kernel is culled when idle (voila.json) or stopped with Voila
+    assert not page.errors, page.errors

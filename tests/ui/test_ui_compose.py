@@ -1,0 +1,101 @@
+"""The Compose tab: one message to a loaded customer or employee, written as an .eml draft."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from mailkit.ui import App, ComposeTab
+
+
+def test_a_recipient_gets_the_default_template_filled_in(app: App) -> None:
+    tab = app.panel(ComposeTab)
+    app.select(ComposeTab)
+    record = app.state.merge.records.records[0]
+    assert tab.recipient.value == record.key
+    assert "FV/" in tab.editor.subject  # the job's template, filled in for this customer
+    assert record.values["kontrahent"] in tab.editor.text
+    tab.recipient.value = app.state.merge.keys()[3]
+    assert app.state.merge.records.records[3].values["kontrahent"] in tab.editor.text
+
+
+def test_insert_replaces_the_text_and_hand_edits_survive_a_new_recipient(app: App) -> None:
+    tab = app.panel(ComposeTab)
+    app.select(ComposeTab)
+    firm = next(
+        i for i, t in enumerate(tab.listed) if t.item.name == "Wezwanie do zapłaty (stanowcze)"
+    )
+    tab.template.value = firm
+    tab.insert_button.click()
+    assert tab.notice.value == ""
+    assert "{" not in tab.editor.subject
+    inserted = tab.editor.text
+    assert inserted
+    assert "{% for" not in inserted
+    tab.editor.text = inserted + "\nDopisek od księgowej."
+    tab.recipient.value = app.state.merge.keys()[2]
+    assert tab.editor.text.endswith("Dopisek od księgowej.")  # typed text is never replaced
+
+
+def test_a_template_that_needs_other_columns_says_which(app: App) -> None:
+    tab = app.panel(ComposeTab)
+    app.select(ComposeTab)
+    payslip = next(i for i, t in enumerate(tab.listed) if t.item.type == "pasek")
+    tab.template.value = payslip
+    tab.insert_button.click()
+    assert "mk-error" in tab.notice.value
+    assert "Unknown macro {okres}" in tab.notice.value  # the payslip's period column
+
+
+def test_a_bad_cc_is_named_and_nothing_is_written(app: App) -> None:
+    tab = app.panel(ComposeTab)
+    app.select(ComposeTab)
+    tab.cc.value = "szef@example.com, nie-adres"
+    tab.preview_button.click()
+    shown = html.unescape(tab.notice.value)
+    assert shown.count("CC:") == 1
+    assert "nie-adres" in shown
+    assert tab.shown.value == ""
+
+
+def test_preview_shows_cc_bcc_and_the_attached_files(app: App, uploaded) -> None:
+    tab = app.panel(ComposeTab)
+    app.select(ComposeTab)
+    tab.cc.value = "szef@example.com"
+    tab.bcc.value = "archiwum@example.com"
+    tab.attach.value = uploaded(("umowa.pdf", b"%PDF-1.7 test"), ("notatka.txt", b"hello"))
+    assert tab.attach.value == ()
+    assert "umowa.pdf" in tab.attached.value
+    tab.preview_button.click()
+    shown = html.unescape(tab.shown.value)
+    assert "szef@example.com" in shown
+    assert "archiwum@example.com" in shown  # listed as envelope only
+    assert "umowa.pdf" in shown
+    assert "notatka.txt" in shown
+    tab.clear_button.click()
+    assert tab.files == []
+
+
+def test_save_writes_an_unsent_eml_draft(app: App, uploaded, samples: Path) -> None:
+    tab = app.panel(ComposeTab)
+    app.select(ComposeTab)
+    tab.bcc.value = "archiwum@example.com"
+    tab.attach.value = uploaded(("notatka.txt", b"hello"))
+
+    async def click() -> None:
+        tab.save_button.click()
+        assert tab.task is not None
+        await tab.task
+
+    asyncio.run(click())
+    assert "Saved the draft" in tab.notice.value
+    drafts = list((samples.parent.parent / "out").rglob("*.eml"))
+    assert len(drafts) == 1
+    raw = drafts[0].read_bytes()
+    assert raw.startswith(b"X-Unsent: 1\r\n")
+    message = message_from_bytes(raw, policy=policy.default)
+    assert message["Bcc"] is None  # BCC is envelope only
+    assert message["Subject"] == tab.editor.subject
+    assert [p.get_filename() for p in message.iter_attachments()][-1] == "notatka.txt"
