@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from .batchjournal import Journal
+from .batchlog import log_end, log_rate_wait, log_result, log_start
 from .batchtypes import BatchOptions, BatchReport, Progress
 from .errors import ConnectError, MailkitError, TransportError
 from .i18n import _
+from .mailerlog import event, log_scope
 from .message import OutgoingMessage
 from .outbox import Outbox, OutboxRow, RowState, new_owner, with_recipients
 from .throttle import BatchPause, RateLimiter
@@ -99,12 +101,18 @@ class BatchSender:
             self._stop_error = err
             self._stop_reason = err.message
             log.warning("batch %s stopped: %s", self.batch, err.message)
+            event("stop", err.message, level="error", code=getattr(err, "code", None))
         self._changed.set()
 
     # -- the run ----------------------------------------------------------------------------
 
     async def run(self) -> BatchReport:
         """Send every due row once; returns the report (never raises for a row's failure)."""
+        with log_scope(fill=True, batch=self.batch, account=self.options.account):
+            report = await self._run()
+        return report
+
+    async def _run(self) -> BatchReport:
         recovered = await asyncio.to_thread(self.outbox.acquire, self.batch, self.owner)
         self.journal.start()
         beat = asyncio.get_running_loop().create_task(self._heartbeat())
@@ -125,6 +133,7 @@ class BatchSender:
         counts = await asyncio.to_thread(self.outbox.counts, self.batch, self.options.keys)
         self._counts = counts
         self._report_progress(force=True)
+        log_end(counts, self.stopping, self._sent_now, time.monotonic() - self._started)
         return BatchReport(
             self.batch,
             counts,
@@ -146,6 +155,7 @@ class BatchSender:
             self.limiter = RateLimiter(o.limits, history)
         self._counts = await self.journal.call(self.outbox.counts, self.batch, o.keys)
         self._report_progress(force=True)
+        log_start(self._counts, o.workers)
 
     async def _heartbeat(self) -> None:
         while True:
@@ -225,6 +235,7 @@ class BatchSender:
         while (item := await self._take()) is not None:
             wait = 0.0
             if self.limiter.windows:
+                log_rate_wait(self.limiter.wait_time(len(self._split(item)[0])), self.options)
                 wait = await self.limiter.acquire(
                     len(self._split(item)[0]), max_wait=self.options.max_wait
                 )
@@ -327,6 +338,7 @@ class BatchSender:
             self._set(item, RowState.UNKNOWN, result, item.delivered)
         else:
             self._deferred(item, result)
+        log_result(item.row.key, result)
 
     def _deferred(self, item: _Item, result: SendResult) -> None:
         attempts = item.attempts + 1
@@ -383,6 +395,7 @@ class BatchSender:
 
     def _note(self, text: str) -> None:
         log.info("batch %s: %s", self.batch, text)
+        event("pause", text, level="warning")
         self._report_progress(force=True, note=text)
 
     def _report_progress(self, *, force: bool = False, note: str = "") -> None:

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
+import inspect
 import mimetypes
 from collections.abc import Iterable
 from pathlib import Path
 
 from .addresses import MailAddress, parse_address_list
+from .destinations import open_destination
 from .errors import DataError
 from .i18n import _
 from .merge import Merge
 from .message import Attachment, Draft, freeze
+from .sending import Confirm, ConfirmInfo
 from .templates import TemplateSource
 from .transports import FileTransport
+from .transports.base import SendResult
 from .workbench import retemplate
 
-__all__ = ["compose", "insert_template", "save_draft"]
+__all__ = ["compose", "insert_template", "save_draft", "send_draft"]
 
 
 def insert_template(merge: Merge, key: str, source: TemplateSource | None = None) -> Draft:
@@ -78,3 +83,23 @@ async def save_draft(draft: Draft, folder: str | Path) -> Path:
     async with transport:
         await transport.send(message)
     return transport.written[-1]
+
+
+async def send_draft(
+    merge: Merge, draft: Draft, confirm: Confirm | None = None
+) -> SendResult | None:
+    """Send one composed message through the job's destination (not journaled).
+
+    A real server needs ``confirm`` to say yes; without it, or when it says no, nothing is sent
+    and the result is None. The local sink and files need no confirmation.
+    """
+    message = await asyncio.to_thread(merge.freeze, draft)  # attachments may take a while
+    async with open_destination(merge.job, probe=False) as target:
+        if target.real:
+            user = target.smtp.username if target.smtp else ""
+            answer = confirm(ConfirmInfo("", target.where, user, 1, 0)) if confirm else False
+            if not (await answer if inspect.isawaitable(answer) else answer):
+                return None
+        transport = target.new_transport()
+        async with transport:
+            return await transport.send(message)

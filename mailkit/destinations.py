@@ -14,7 +14,7 @@ from .i18n import _
 from .job import Job
 from .saved_accounts import account_for_sending
 from .sendspec import ServerSpec, SinkSpec
-from .sink import Sink
+from .sink import Sink, is_mailkit_sink
 from .store import SettingsStore
 from .transports.base import Capabilities, Transport
 from .transports.drafts import DraftsTransport
@@ -128,6 +128,14 @@ async def _start_sink(spec: SinkSpec) -> tuple[Sink | None, SmtpSettings]:
     return sink, SmtpSettings(host="127.0.0.1", port=sink.port, security=Security.NONE)
 
 
+async def _local_sink(smtp: SmtpSettings) -> bool:
+    """An account pointing at the mailkit sink on this computer (no login, no TLS): nothing
+    leaves, so it is a sink destination and sending there needs no confirmation."""
+    if smtp.security is not Security.NONE or smtp.username or smtp.oauth2 is not None:
+        return False
+    return await is_mailkit_sink(smtp.host, smtp.port, min(smtp.timeout, 2.0))
+
+
 async def _probe(target: Target) -> None:
     """Open one connection to learn SIZE/DSN/SMTPUTF8 and check the login before rendering."""
     transport = target.new_transport()
@@ -165,6 +173,8 @@ async def open_destination(
         smtp, imap = server_settings(job, passwords or passwords_from_env(job))
         where = f"{smtp.host}:{smtp.port}" if smtp else f"IMAP {imap.host if imap else ''}"
         target = Target(kind, where, [], smtp=smtp, imap=imap)
+        if kind == "smtp" and smtp is not None and await _local_sink(smtp):
+            target.kind, target.where = "sink", f"sink {smtp.host}:{smtp.port}"
     target.dsn = job.batch.dsn
     try:
         if probe:

@@ -116,6 +116,8 @@ class ImapClient:
                 ),
                 phase="auth",
             ) from err
+        except (IMAPClientError, OSError) as err:  # e.g. no answer: a server delays bad logins
+            raise _connect_error(self.where, s, err) from err
 
     def close(self) -> None:
         """Log out (or just close); safe to call twice."""
@@ -199,6 +201,23 @@ class ImapClient:
     def fetch(self, uids: Sequence[int], parts: Sequence[str]) -> dict[int, dict[bytes, Any]]:
         """``parts`` (e.g. 'RFC822', 'FLAGS', 'INTERNALDATE') of each UID."""
         return dict(self._call("fetch", self.client.fetch, list(uids), list(parts)))
+
+    def move(self, uids: Sequence[int], folder: str) -> None:
+        """Move messages (RFC 6851 MOVE, else COPY + \\Deleted + UID EXPUNGE); creates ``folder``.
+
+        Needs the folder selected with ``readonly=False``.
+        """
+        if not uids:
+            return
+        client = self.client
+        if not self._call("list", client.folder_exists, folder):
+            self._call("create", client.create_folder, folder)
+        if client.has_capability("MOVE"):
+            self._call("move", client.move, list(uids), folder)
+            return
+        self._call("copy", client.copy, list(uids), folder)
+        self._call("store", client.add_flags, list(uids), [b"\\Deleted"])
+        self._call("expunge", client.uid_expunge, list(uids))
 
 
 class AsyncImap:

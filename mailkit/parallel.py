@@ -8,9 +8,11 @@ single-process path.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -132,6 +134,27 @@ def _setup(merge: _merge.Merge) -> _Setup:
     return _Setup(job, merge.records, get_language(), manual, generated, signing, os.getpid())
 
 
+@contextlib.contextmanager
+def _main_not_imported() -> Iterator[None]:
+    """Start workers without running the caller's script again in each of them.
+
+    multiprocessing imports a script's ``__main__`` in every new process so that objects made
+    there can be unpickled; the workers need none (everything they get is mailkit's), and a
+    script without ``if __name__ == "__main__":`` would start over in each worker, while one
+    read from standard input cannot be found at all. Modules run with ``-m`` are left alone.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 def parallel_messages(
     merge: _merge.Merge,
     rows: Sequence[Record],
@@ -148,8 +171,9 @@ def parallel_messages(
     pending: deque[Future[list[Result]]] = deque()
     done = 0
     try:
-        while chunks and len(pending) < workers * _AHEAD:
-            pending.append(pool.submit(_build, chunks.popleft()))
+        with _main_not_imported():  # the first tasks start the workers
+            while chunks and len(pending) < workers * _AHEAD:
+                pending.append(pool.submit(_build, chunks.popleft()))
         while pending:
             results = pending.popleft().result()
             if chunks:
@@ -161,12 +185,12 @@ def parallel_messages(
                 done += 1
                 if progress:
                     progress(done, len(keys))
-    except (BrokenProcessPool, BrokenPipeError) as err:
+    except (BrokenProcessPool, BrokenPipeError, EOFError) as err:  # EOF: a worker never started
         raise AttachmentError(
             _(
-                "a worker process building the messages stopped unexpectedly ({reason}). In a "
-                'Python script, start the work under if __name__ == "__main__": (worker '
-                "processes import the script again)."
+                "a worker process building the messages stopped unexpectedly ({reason}): it "
+                "ran out of memory or could not import mailkit. Nothing was sent by it; run "
+                "the job again."
             ).format(reason=err or type(err).__name__)
         ) from err
     finally:

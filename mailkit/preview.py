@@ -13,7 +13,7 @@ from .merge import Merge
 from .message import Draft, OutgoingMessage, freeze
 from .signing import describe_signature
 
-__all__ = ["FORMATS", "MessageView", "preview", "view"]
+__all__ = ["FORMATS", "MessageView", "preview", "read_back", "view"]
 
 FORMATS = ("text", "html", "eml")
 Format = Literal["text", "html", "eml"]
@@ -61,11 +61,25 @@ _SHOWN = ("From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-ID")
 def view(draft: Draft, out: OutgoingMessage | None = None) -> MessageView:
     """Parse ``draft``'s final bytes back into what a mail client will show."""
     out = out or freeze(draft)
-    msg = message_from_bytes(out.data, policy=_policies.default)
+    protections = {a.filename: _(a.protection) if a.protection else "" for a in draft.attachments}
+    bcc = tuple(a.envelope() for a in draft.bcc)
+    return read_back(out.data, draft.key, protections=protections, bcc=bcc)
+
+
+def read_back(
+    data: bytes,
+    key: str = "",
+    *,
+    protections: dict[str, str] | None = None,
+    bcc: tuple[str, ...] = (),
+) -> MessageView:
+    """Any message's bytes (e.g. one the sink captured) as a mail client will show them;
+    ``protections`` says how each attachment (by name) is protected, when known."""
+    msg = message_from_bytes(data, policy=_policies.default)
     headers = tuple((h, str(msg[h])) for h in _SHOWN if msg[h] is not None)
     text_part = msg.get_body(("plain",))
     html_part = msg.get_body(("html",))
-    protections = {a.filename: _(a.protection) if a.protection else "" for a in draft.attachments}
+    known = protections or {}
     signature = ""
     content: MIMEPart = msg
     if msg.get_content_type() == "multipart/signed":  # RFC 8551: the content, then the signature
@@ -81,14 +95,13 @@ def view(draft: Draft, out: OutgoingMessage | None = None) -> MessageView:
                 name,
                 part.get_content_type(),
                 len(payload) if isinstance(payload, bytes) else 0,
-                protections.get(name, ""),
+                known.get(name, ""),
             )
         )
     # Bodies travel with CRLF line ends (RFC 5322); shown, they use the platform's "\n".
     text = text_part.get_content().replace("\r\n", "\n") if text_part is not None else ""
     html = html_part.get_content().replace("\r\n", "\n") if html_part is not None else None
-    bcc = tuple(a.envelope() for a in draft.bcc)
-    return MessageView(draft.key, headers, bcc, text, html, tuple(attachments), out.data, signature)
+    return MessageView(key, headers, bcc, text, html, tuple(attachments), data, signature)
 
 
 def preview(merge: Merge, key: str, fmt: Format = "text") -> str:

@@ -18,7 +18,7 @@ from .errors import ConfigError, MailkitError
 from .i18n import _
 from .imap import AsyncImap
 from .job import Job
-from .merge import prepare
+from .merge import Merge, prepare
 from .outbox import Outbox, RowState
 from .sendspec import CopyMode
 from .transports.base import SendResult
@@ -83,8 +83,10 @@ class SendRun:
         confirm: Confirm | None = None,
         progress: Callable[[Progress], None] | None = None,
         check_progress: Callable[[int, int], None] | None = None,
+        merge: Merge | None = None,
     ) -> None:
         self.job = job
+        self.merge = merge  # already prepared (an uploaded table, typed passwords); else read
         self.request = request or SendRequest()
         self.passwords = passwords
         self.confirm = confirm
@@ -122,7 +124,7 @@ class SendRun:
 
     def _enqueue(self, outbox: Outbox, target: Target) -> Enqueued:
         job, req = self.job, self.request
-        merge = prepare(job)
+        merge = self.merge if self.merge is not None else prepare(job)
         redirect = parse_address(req.redirect) if req.redirect else None
         done = enqueue(
             merge,
@@ -223,14 +225,15 @@ async def send_test(
     to: str = "",
     key: str = "",
     passwords: Passwords | None = None,
+    merge: Merge | None = None,
 ) -> SendResult:
     """ "Send a test to myself": one row (``key`` or the first) to ``to`` (default: the sender).
 
-    Not journaled: the row stays due for the real batch.
+    Not journaled: the row stays due for the real batch. ``merge``: ``job`` already prepared.
     """
-    merge = prepare(job)
+    merge = merge if merge is not None else prepare(job)
     record = merge.record(key) if key else merge.records.records[0]
-    draft = merge.draft(record)
+    draft = await asyncio.to_thread(merge.draft, record)  # attachments may take a while
     address = parse_address(to) if to else merge.identity.sender
     message = redirected(draft, address)
     async with open_destination(job, passwords, probe=False) as target:

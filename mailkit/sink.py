@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.parser
 import email.policy
 import logging
@@ -18,12 +19,22 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from .errors import ConfigError, TransportError
 from .i18n import _
 
-__all__ = ["Captured", "Sink", "list_messages", "read_message", "serve_sink"]
+__all__ = [
+    "Captured",
+    "Sink",
+    "is_mailkit_sink",
+    "list_messages",
+    "read_message",
+    "serve_sink",
+]
 
 log = logging.getLogger(__name__)
 
 ENVELOPE_HEADER = "X-Mailkit-Envelope-To"  # the envelope, Bcc included, as Mailpit shows it
 SIZE_LIMIT = 50 * 1024 * 1024
+_HOSTNAME, _IDENT = "mailkit-sink", "mailkit sink"
+GREETING = f"220 {_HOSTNAME} {_IDENT}"  # how the sink greets (aiosmtpd: 220 hostname ident)
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.default)
 
 
@@ -121,8 +132,8 @@ class Sink:
     def _protocol(self) -> SMTP:
         return SMTP(
             self.handler,
-            hostname="mailkit-sink",
-            ident="mailkit sink",
+            hostname=_HOSTNAME,
+            ident=_IDENT,
             data_size_limit=SIZE_LIMIT,
             enable_SMTPUTF8=True,
             tls_context=self.tls,
@@ -168,6 +179,28 @@ async def serve_sink(sink: Sink, stop: asyncio.Event) -> None:
     """Run ``sink`` until ``stop`` is set (the ``mailkit sink`` command)."""
     async with sink:
         await stop.wait()
+
+
+async def is_mailkit_sink(host: str, port: int, timeout: float = 2.0) -> bool:
+    """True when ``host:port`` is on this computer and greets as the mailkit sink: messages
+    sent there are captured, none leaves (so sending there needs no confirmation)."""
+    if host not in _LOOPBACK:
+        return False
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except (OSError, TimeoutError):
+        return False
+    try:
+        line = await asyncio.wait_for(reader.readline(), timeout)
+        writer.write(b"QUIT\r\n")
+        await writer.drain()
+    except (OSError, TimeoutError):
+        return False
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+    return line.decode("ascii", "replace").rstrip("\r\n") == GREETING
 
 
 def list_messages(folder: str | Path) -> list[Captured]:

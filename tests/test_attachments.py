@@ -256,3 +256,29 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"  # a zombie has ended; init reaps it
+
+
+NO_GUARD_SCRIPT = """
+import sys
+import mailkit
+
+print("top level", flush=True)  # no __main__ guard: the workers must not run this again
+merge = mailkit.prepare(mailkit.load_job(sys.argv[1]))
+built = list(merge.messages(workers=2))
+print(len(built), sum(b.message is not None for b in built), flush=True)
+"""
+
+
+def test_a_script_without_main_guard_still_uses_the_workers(tmp_path: Path) -> None:
+    job = write_payroll(tmp_path, '[attachments]\ngenerate = "payslip"\n', count=10)
+    script = tmp_path / "plain.py"
+    script.write_text(NO_GUARD_SCRIPT, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), str(job)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["top level", "10 10"]

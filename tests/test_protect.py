@@ -31,6 +31,7 @@ from mailkit.cli import main
 from mailkit.cli.common import EXIT_FINDINGS, EXIT_OK
 from mailkit.errors import ConfigError, ProtectionError
 from mailkit.protect import encrypt_pdf, verify_pdf, verify_zip, zip_files
+from mailkit.sink import list_messages, read_message
 
 PAYSLIPS = """
 [attachments]
@@ -334,3 +335,33 @@ def test_protection_settings_are_checked(tmp_path: Path, section: str, problem: 
     assert problem in caught.value.message
     assert caught.value.setting is not None
     assert caught.value.setting.startswith("protection.")
+
+
+def test_send_takes_passwords_for_held_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``mailkit send`` holds a row without PESEL; with --password it sends it, protected."""
+    monkeypatch.setenv("MAILKIT_OUTBOX", str(tmp_path / "outbox.sqlite3"))
+    rows = [employee(1), employee(2)]
+    rows[1][3] = ""
+    sink = '[destination]\nkind = "sink"\nfolder = "sink"\nport = 0\n'
+    job = write_payroll(tmp_path, PAYSLIPS + sink, rows=rows)
+    assert main(["send", str(job)]) == EXIT_FINDINGS
+    assert "P2 is held" in capsys.readouterr().out
+    assert list_messages(tmp_path / "sink") == []  # nothing leaves while a row is held
+
+    assert main(["send", str(job), "--password", "P2=Hasło-dla-P2"]) == EXIT_OK
+    assert "Hasło-dla-P2" not in capsys.readouterr().out
+    captured = list_messages(tmp_path / "sink")
+    assert sorted(c.recipients for c in captured) == [
+        ("osoba1@example.com",),
+        ("osoba2@example.com",),
+    ]
+    passwords = {"osoba1@example.com": pesel(1), "osoba2@example.com": "Hasło-dla-P2"}
+    for item in captured:
+        eml = read_message(tmp_path / "sink", item.id, envelope=False)
+        pdf = save(attachments_of(eml)["pasek-wynagrodzen.pdf"], tmp_path / "sent.pdf")
+        own = passwords[item.recipients[0]]
+        assert pdf_text(pdf, own).returncode == 0
+        for wrong in ("", *(p for p in passwords.values() if p != own)):
+            assert pdf_text(pdf, wrong).returncode != 0

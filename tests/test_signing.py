@@ -234,3 +234,28 @@ def test_preview_and_check_show_the_signature(
     assert "[PDF AES-256]" in out
     assert main(["check", str(job)]) == EXIT_OK
     assert "expires in" in capsys.readouterr().out  # a warning, 10 days ahead
+
+
+def test_worker_processes_sign_with_the_password_given_in_python(tmp_path: Path, ca: CA) -> None:
+    """The certificate password reaches the workers (never through a file or the environment)."""
+    extra = '[attachments]\ngenerate = "payslip"\n' + signing(ca.p12("firma.p12"))
+    job = mailkit.load_job(write_payroll(tmp_path, extra, count=3))
+    merge = mailkit.prepare(job, signing_password="Tajne-haslo-1")
+    built = list(merge.messages(workers=2))
+    assert [b.record.key for b in built] == ["P1", "P2", "P3"]
+    for item in built:
+        assert item.message is not None, item.error
+        eml = tmp_path / f"{item.record.key}.eml"
+        eml.write_bytes(item.message.data)
+        verified = run(
+            tool("openssl"),
+            "smime",
+            "-verify",
+            "-in",
+            eml,
+            "-CAfile",
+            ca.pem,
+            "-out",
+            tmp_path / "c",
+        )
+        assert verified.returncode == 0, verified.stderr

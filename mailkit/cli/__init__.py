@@ -9,7 +9,13 @@ from collections.abc import Sequence
 
 from ..errors import MailkitError
 from ..i18n import _, set_language
-from . import account_commands, config_commands, merge_commands, send_commands
+from . import (
+    account_commands,
+    config_commands,
+    evidence_commands,
+    merge_commands,
+    send_commands,
+)
 from .common import EXIT_OK, EXIT_USAGE, fail
 
 __all__ = ["main"]
@@ -17,6 +23,7 @@ __all__ = ["main"]
 _MODULES = (
     account_commands,
     config_commands,
+    evidence_commands,
     merge_commands,
     send_commands,
 )

@@ -23,6 +23,7 @@ from ..errors import TransportError
 from ..findings import format_finding
 from ..i18n import _
 from ..job import Job, load_job
+from ..logview import with_delivery
 from ..outbox import Outbox, RowState
 from ..sending import ConfirmInfo, SendOutcome, SendRequest, SendRun, send_test
 from ..sendspec import DEFAULT_SINK_PORT, ServerSpec
@@ -36,6 +37,7 @@ from .common import (
     fail,
     out,
 )
+from .protection_options import add_merge_options, prepare_job
 
 __all__ = ["register"]
 
@@ -124,16 +126,19 @@ def _request(ns: argparse.Namespace) -> SendRequest:
 
 
 def _send(ns: argparse.Namespace) -> int:
-    job = load_job(ns.job)
+    merge = prepare_job(ns)  # with typed passwords for held rows and the certificate password
+    job = merge.job
     passwords = _passwords(job)
     if ns.test_to_me:
         row = (ns.row or [""])[0]
-        result = asyncio.run(send_test(job, to=ns.test_address or "", key=row, passwords=passwords))
+        result = asyncio.run(
+            send_test(job, to=ns.test_address or "", key=row, passwords=passwords, merge=merge)
+        )
         out(_("test message: {status} {code} {reply}").format(
             status=_(result.status.value), code=result.code or "", reply=result.reply
         ))  # fmt: skip
         return EXIT_OK if result.status.value == "sent" else EXIT_FAILED
-    run = SendRun(job, _request(ns), passwords=passwords, confirm=_confirmer(ns.yes))
+    run = SendRun(job, _request(ns), passwords=passwords, confirm=_confirmer(ns.yes), merge=merge)
     run.progress = _Printer()
     run.check_progress = _checked_printer()
     try:
@@ -202,14 +207,16 @@ def _status(ns: argparse.Namespace) -> int:
     batch = batch_id(job, override=ns.batch or "", redirect=ns.test_address or "")
     path = Path(ns.outbox) if ns.outbox else job.batch.outbox
     with Outbox(path) as outbox:
-        rows = list(outbox.report(batch))
+        rows = with_delivery(outbox, batch, outbox.report(batch))  # + reports read back (sync)
         counts = outbox.counts(batch)
     if not rows:
         out(_("batch '{batch}' has nothing in the outbox yet").format(batch=batch))
         return EXIT_OK
     for row in rows:
+        delivery = f"{_(row['delivery'])} {row['reason']}".strip() if row["delivery"] else ""
         out(
             f"{row['key']}\t{_(row['state'])}\t{row['sent_at']}\t{row['code'] or ''} {row['reply']}"
+            f"\t{delivery}"
         )
     out(", ".join(f"{_(s.value)}: {counts[s]}" for s in RowState if counts.get(s)))
     if ns.export:
@@ -303,6 +310,7 @@ def register(commands: Any) -> None:
         help=_("the outbox database (default: MAILKIT_OUTBOX or ~/.local/share/mailkit)"),
     )
     send.add_argument("--connections", type=int, help=_("parallel connections"))
+    add_merge_options(send)
     send.set_defaults(handler=_send)
 
     status = commands.add_parser("status", help=_("show a batch's per-row log"))

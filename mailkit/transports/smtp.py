@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import ssl
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from ..errors import (
     TransportError,
 )
 from ..i18n import _
+from ..mailerlog import event
 from ..message import OutgoingMessage
 from .base import Capabilities, RecipientResult, SendResult, SendStatus, Transport
 from .smtprules import check_settings, enhanced_code, is_throttle, tls_context, xtext
@@ -88,6 +90,11 @@ class SmtpTransport(Transport):
         )
         try:
             await self._connect(smtp)
+        except TransportError as err:
+            smtp.close()
+            event(f"{err.phase or 'connect'}-failed", err.message, level="error", where=self.where,
+                  code=err.code, status=enhanced_code(err.reply or ""))  # fmt: skip
+            raise
         except BaseException:
             smtp.close()
             raise
@@ -100,6 +107,8 @@ class SmtpTransport(Transport):
             smtputf8="smtputf8" in ext,
             pipelining="pipelining" in ext,
         )
+        event("connect", _("connected to {where}").format(where=self.where), where=self.where,
+              details=_session_details(smtp, s))  # fmt: skip
 
     async def _connect(self, smtp: aiosmtplib.SMTP) -> None:
         s = self.settings
@@ -349,6 +358,9 @@ class SmtpTransport(Transport):
         smtp.close()
         code = err.code if isinstance(err, SMTPResponseException) else None
         log.info("SMTP %s to %s broke in %s: %s", message.key, self.where, phase, _reason(err))
+        event("connection-lost", _("the connection broke in {phase}: {reason}").format(
+            phase=phase, reason=_reason(err)), level="warning", where=self.where, key=message.key,
+            code=code)  # fmt: skip
         return SendResult(status, message.message_id, results, code, _reason(err), phase)
 
     async def _reset(self, smtp: aiosmtplib.SMTP) -> None:
@@ -384,6 +396,19 @@ def _reason(err: BaseException) -> str:
     if isinstance(err, SMTPResponseException):
         return f"{err.code} {err.message}"
     return str(err) or type(err).__name__
+
+
+def _session_details(smtp: aiosmtplib.SMTP, s: SmtpSettings) -> str:
+    """Security, TLS version and cipher, extensions and login user: no secret."""
+    parts = [f"security={s.security.value}"]
+    with contextlib.suppress(SMTPException):
+        ssl_object = smtp.get_transport_info("ssl_object")
+        if ssl_object is not None:
+            parts.append(f"{ssl_object.version()} {ssl_object.cipher()[0]}")
+    parts.append("extensions=" + " ".join(sorted(smtp.esmtp_extensions)).upper())
+    if s.username:
+        parts.append(f"user={s.username}" + (" (oauth2)" if s.oauth2 is not None else ""))
+    return "; ".join(parts)
 
 
 def _password(settings: SmtpSettings) -> str:

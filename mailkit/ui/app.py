@@ -12,11 +12,14 @@ import ipywidgets as w
 from ..errors import MailkitError
 from ..i18n import N_, _, language
 from ..store import SettingsStore
+from .accounts_tab import AccountsTab
 from .checks import PreflightBar
 from .compose_tab import ComposeTab
 from .data_tab import DataTab
 from .kit import Labels, Notice, Panel, css, guarded
+from .log_tab import LogTab
 from .preview_tab import PreviewTab
+from .send_tab import SendTab
 from .state import AppState
 from .style import STYLE
 from .templates_tab import TemplatesTab
@@ -75,14 +78,18 @@ class App(w.VBox):
         store: SettingsStore | None = None,
     ) -> App:
         """The app with its tabs: Data (``samples`` is the folder of job files offered),
-        Templates, Preview and Compose; ``store`` holds the catalogue of templates."""
+        Templates, Preview, Send, Log, Compose and Accounts; ``store`` holds the catalogue of
+        templates and the saved accounts (the Send tab's sender rules read them)."""
         state = state or AppState()
         with language(state.language):
             panels: list[Panel] = [
-                DataTab(state, samples),
+                DataTab(state, samples, store),
                 TemplatesTab(state, store),
                 PreviewTab(state),
+                SendTab(state, store),
+                LogTab(state),
                 ComposeTab(state, store),
+                AccountsTab(state, store),
             ]
             return cls(state, panels)
 

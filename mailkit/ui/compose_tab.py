@@ -9,15 +9,18 @@ from typing import Any, ClassVar
 import ipywidgets as w
 
 from ..catalog import CatalogTemplate, Listed
-from ..compose import compose, insert_template, save_draft
+from ..compose import compose, insert_template, save_draft, send_draft
 from ..errors import ConfigError
 from ..i18n import N_, _
 from ..message import Draft
 from ..overview import recipient
 from ..preview import view
 from ..privacy import mask_text
+from ..sending import ConfirmInfo
 from ..store import SettingsStore
+from ..transports.base import SendResult, SendStatus
 from ..workbench import catalogue_templates
+from .confirm import Confirm
 from .editor import MessageEditor
 from .html import message_frame, table, text_block
 from .kit import Panel, button, choose, css, start
@@ -31,7 +34,8 @@ RECIPIENTS_OFFERED = 2000
 
 class ComposeTab(Panel):
     """Pick a recipient and a template ("Insert" replaces the default text), add CC, BCC and
-    files, preview, and write the message as an .eml draft."""
+    files, preview, and write the message as an .eml draft or send it (through the sender the
+    Send tab chose; a real server asks for a confirmation first)."""
 
     title: ClassVar[str] = N_("Compose")
     css_name: ClassVar[str] = "mk-compose"
@@ -50,7 +54,9 @@ class ComposeTab(Panel):
         self.attached = css(w.HTML(), "mk-attached")
         self.clear_button = button("mk-clear-attachments")
         self.preview_button = button("mk-compose-preview")
-        self.save_button = button("mk-save-draft", primary=True)
+        self.save_button = button("mk-save-draft")
+        self.send_button = button("mk-compose-send", primary=True)
+        self.confirm = Confirm(self.labels, "compose")
         self.shown = css(w.HTML(), "mk-compose-view")
         self.files: list[tuple[str, bytes]] = []
         self.listed: list[Listed[CatalogTemplate]] = []
@@ -71,6 +77,7 @@ class ComposeTab(Panel):
             (self.clear_button, N_("Remove attachments")),
             (self.preview_button, N_("Preview")),
             (self.save_button, N_("Save as .eml draft")),
+            (self.send_button, N_("Send")),
         ):
             lab.text(widget, msgid)
         lab.text(self.cc, N_("addresses separated by commas"), "placeholder")
@@ -83,7 +90,8 @@ class ComposeTab(Panel):
             self.editor,
             w.HBox([self.attach, self.clear_button]),
             self.attached,
-            w.HBox([self.preview_button, self.save_button]),
+            w.HBox([self.preview_button, self.save_button, self.send_button]),
+            self.confirm,
             self.notice,
             self.shown,
         ]
@@ -95,6 +103,7 @@ class ComposeTab(Panel):
         self.on_click(self.clear_button, self.clear_files)
         self.on_click(self.preview_button, self.preview)
         self.on_click(self.save_button, self.save)
+        self.on_click(self.send_button, self.send_now)
         self.watch(["merge", "privacy"], self.list_recipients)
 
     def list_recipients(self) -> None:
@@ -203,3 +212,30 @@ class ComposeTab(Panel):
             self.notice.show(_("Saved the draft {path}").format(path=str(path)), "ok")
 
         self.task = start(self.notice, save_draft(draft, folder), saved)
+
+    def send_now(self) -> None:
+        """Send the message now (not journaled); a real server asks for a confirmation."""
+        draft = self.draft()
+        merge = self.state.merge
+        assert merge is not None
+
+        async def confirm(info: ConfirmInfo) -> bool:
+            text = _(
+                "This message will be sent through {where} as {user}. This is a real mail "
+                "server: the recipient gets it. Send now?"
+            ).format(where=info.where, user=info.user or "-")
+            return await self.confirm.ask(text)
+
+        self.task = start(self.notice, send_draft(merge, draft, confirm), self._sent)
+
+    def _sent(self, result: SendResult | None) -> None:
+        if result is None:
+            self.notice.show(_("Not confirmed: nothing was sent."), "warning")
+            return
+        text = _("Message to {to}: {status} {code} {reply}").format(
+            to=self.recipient.label or "",
+            status=_(result.status.value),
+            code=result.code or "",
+            reply=result.reply,
+        )
+        self.notice.show(text.strip(), "ok" if result.status is SendStatus.SENT else "error")

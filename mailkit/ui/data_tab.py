@@ -17,6 +17,8 @@ from ..job import Job, load_job
 from ..merge import Merge
 from ..overview import AgeTotal, CustomerRow, age_totals, customer_rows
 from ..privacy import mask_amount, mask_email
+from ..sendview import send_as
+from ..store import SettingsStore
 from ..workbench import load_upload, open_job, sample_jobs, suggest_columns, use_table
 from .html import age_chart, table
 from .kit import Panel, button, css
@@ -35,8 +37,14 @@ class DataTab(Panel):
     title: ClassVar[str] = N_("Data")
     css_name: ClassVar[str] = "mk-data"
 
-    def __init__(self, state: AppState, samples: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        samples: str | Path | None = None,
+        store: SettingsStore | None = None,
+    ) -> None:
         super().__init__(state)
+        self.store = store  # the saved accounts a sender rule may name
         self.samples = sample_jobs(samples) if samples is not None else []
         self.job: Job | None = None
         self.table: RawTable | None = None
@@ -106,8 +114,11 @@ class DataTab(Panel):
         self.sample.value = str(path)
         self.notice.clear()
 
+        identity, store = self.state.identity, self.store
+
         def work(_progress: Progress, _cancel: Cancel) -> Merge:
-            return open_job(path)
+            merge = open_job(path)
+            return merge if identity is None else send_as(merge, identity, store)
 
         self.activity.start(_("Loading {name}").format(name=path.name), work, self._loaded)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 
-from traitlets import Bool, HasTraits, Instance, TraitError, Unicode, validate
+from traitlets import Bool, HasTraits, Instance, Int, TraitError, Unicode, validate
 
 from ..i18n import LANGUAGES
+from ..identity import SenderIdentity
 from ..merge import Merge
 from ..preflight import PreflightReport
 
@@ -27,6 +28,11 @@ class AppState(HasTraits):
     merge = Instance(Merge, allow_none=True, help="the job prepared with its table and template")
     report = Instance(PreflightReport, allow_none=True, help="preflight of the current merge")
     row = Unicode("", help="the key of the row being looked at")
+    identity = Instance(
+        SenderIdentity, allow_none=True, help="who sends (a sender rule's result); None: the job"
+    )
+    journal = Int(0, help="counts changes of the outbox journal (a send ran or progressed)")
+    accounts = Int(0, help="counts changes of the saved accounts")
 
     def __init__(self, language: str | None = None, **kwargs: object) -> None:
         super().__init__(language=language or default_language(), **kwargs)

@@ -50,6 +50,7 @@ class Voila:
     url: str
     log: Path
     process: subprocess.Popen[bytes]
+    pid: int = 0  # Voila's own process when ``process`` is a launcher (./dev app's)
 
     def _count(self, text: str) -> int:
         return self.log.read_text(encoding="utf-8", errors="replace").count(text)
@@ -66,7 +67,7 @@ class Voila:
         quiet_since, last = time.monotonic(), -1
         while time.monotonic() - quiet_since < 1.0:
             self._check(deadline, timeout)
-            pid = self.process.pid
+            pid = self.pid or self.process.pid
             ticks = _cpu_ticks(pid) + _cpu_ticks(_newest_child(pid))
             if ticks != last:
                 quiet_since, last = time.monotonic(), ticks
@@ -168,6 +169,54 @@ def _poll(server: Voila, timeout: float) -> None:
     pytest.fail(f"Voila did not answer within {timeout} s; see {server.log}")
 
 
+@dataclass
+class DevApp:
+    """``python -m mailkit.localapp`` (what ``./dev app`` runs): the sink and Voila."""
+
+    server: Voila
+    sink_port: int
+    sink_folder: Path
+    home: Path
+
+
+def _voila_child(launcher: int, deadline: float) -> int:
+    while time.monotonic() < deadline:
+        for pid in _children(launcher):
+            with contextlib.suppress(OSError):
+                if b"voila" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    return pid
+        time.sleep(0.2)
+    pytest.fail("the launcher started no Voila")
+
+
+@pytest.fixture(scope="module")
+def dev_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevApp]:
+    """The app as ``./dev app`` starts it (sink, its account, Voila), with a private HOME
+    (settings store, outbox) and free ports; stopped with SIGINT, as Ctrl-C would."""
+    home = tmp_path_factory.mktemp("dev-app-home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "MAILKIT_"))}
+    env.update(HOME=str(home), PYTHONUNBUFFERED="1")
+    port, sink_port, folder = _free_port(), _free_port(), home / "sink"
+    log = home / "app.log"
+    command = [sys.executable, "-m", "mailkit.localapp", f"--port={port}"]
+    command += [f"--sink-port={sink_port}", f"--sink-folder={folder}"]
+    with log.open("wb") as out:
+        launcher = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    try:
+        pid = _voila_child(launcher.pid, time.monotonic() + 60)
+        server = Voila(f"http://127.0.0.1:{port}/", log, launcher, pid)
+        _poll(server, timeout=90)
+        server.wait_warm()
+        yield DevApp(server, sink_port, folder, home)
+    finally:
+        if launcher.poll() is None:
+            launcher.send_signal(signal.SIGINT)
+            try:
+                launcher.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                _stop(launcher)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's chromium, headless, launched once per module; never ``playwright install``.
@@ -209,7 +258,8 @@ class Page:
         return path
 
     def tab(self, index: int) -> None:
-        """Open the tab at ``index`` (0: Data, 1: Templates, 2: Preview, 3: Compose)."""
+        """Open the tab at ``index`` (0: Data, 1: Templates, 2: Preview, 3: Send, 4: Log,
+        5: Compose, 6: Accounts)."""
         self.page.locator(".mk-tabs .lm-TabBar-tab").nth(index).click()
 
 
@@ -224,4 +274,18 @@ def app_page(browser: Any, voila: Voila, tmp_path: Path) -> Iterator[Page]:
     page.page.wait_for_selector(".mk-preflight-summary .mk-ok")
     yield page
     context.close()  # its kernel is culled when idle (voila.json) or stopped with Voila
+    assert not page.errors, page.errors
+
+
+@pytest.fixture
+def dev_page(browser: Any, dev_app: DevApp, tmp_path: Path) -> Iterator[Page]:
+    """A fresh page on the ``./dev app`` app, its sample invoices loaded and checked."""
+    dev_app.server.wait_warm()
+    context = browser.new_context(viewport={"width": 1300, "height": 2400})
+    page = Page(context.new_page(), tmp_path)
+    page.page.set_default_timeout(30_000)
+    page.page.goto(dev_app.server.url)
+    page.page.wait_for_selector(".mk-preflight-summary .mk-ok")
+    yield page
+    context.close()
     assert not page.errors, page.errors

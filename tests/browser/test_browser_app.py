@@ -94,7 +94,7 @@ def test_switching_rows_takes_under_200_ms(app_page: Any) -> None:
 def test_language_switch_relabels_the_app(app_page: Any) -> None:
     page = app_page.page
     titles = page.locator(".mk-tabs .lm-TabBar-tab")
-    msgids = ["Data", "Templates", "Preview", "Compose"]
+    msgids = ["Data", "Templates", "Preview", "Send", "Log", "Compose", "Accounts"]
     with language("pl"):
         polish = [_(m) for m in msgids]
         ready_pl = _(

@@ -13,6 +13,8 @@ from mailkit.i18n import _, language
 from mailkit.ui import App, AppState, ComposeTab, DataTab, PreviewTab, TemplatesTab, open_store
 from mailkit.ui import data_tab as data_module
 
+TITLES = ("Data", "Templates", "Preview", "Send", "Log", "Compose", "Accounts")
+
 
 def test_polish_by_default_and_the_environment_can_say_english(
     monkeypatch: pytest.MonkeyPatch,
@@ -30,12 +32,12 @@ def test_switching_language_relabels_tabs_buttons_and_messages(app: App) -> None
     app.language.value = "pl"
     assert app.state.language == "pl"
     with language("pl"):
-        assert app.tabs.titles == tuple(_(m) for m in ("Data", "Templates", "Preview", "Compose"))
+        assert app.tabs.titles == tuple(_(m) for m in TITLES)
         assert data.load_button.description == _("Load")
         assert app.checks.summary.value  # the report summary is in Polish now
     assert "gotowych" in app.checks.summary.value
     app.language.value = "en"
-    assert app.tabs.titles == ("Data", "Templates", "Preview", "Compose")
+    assert app.tabs.titles == TITLES
     assert data.load_button.description == "Load"
     assert "messages ready" in app.checks.summary.value
     assert [label for label, _v in data.findings.severity.options] == ["All", "Errors", "Warnings"]
