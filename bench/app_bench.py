@@ -1,12 +1,16 @@
 """The app stays responsive while it sends a big batch to the local sink (as ``./dev app``).
 
-    python bench/app_bench.py [--messages 10000]
+    python bench/app_bench.py [--messages 10000] [--browser]
 
 Runs the app's widgets headless on one asyncio loop, as a Voila kernel does: a job of
 ``--messages`` rows is loaded, checked, and sent with the Send tab to a ``mailkit sink`` process
 (the account ``./dev app`` makes). While the batch runs, it measures (a) the kernel loop's
 latency (how late a 20 ms timer fires: what any click waits for at most) and (b) the time
 the Preview tab takes to show the next row when "Next" is clicked, every 0.5 s.
+
+With ``--browser`` it runs the app as ``./dev app`` does (sink, account, Voila) on a copy of
+the app notebook that opens the generated job, and drives Debian's chromium: the time from a
+click on "Next" in Preview to the next row on screen, idle and while the batch is sent.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from mailkit.accountform import ensure_sink_account
+from mailkit.store import SettingsStore
+from mailkit.ui import App, PreviewTab, SendTab, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 JOB = """\
@@ -76,10 +84,8 @@ async def _watch_loop(lags: list[float], stop: asyncio.Event) -> None:
         lags.append((time.perf_counter() - started - 0.02) * 1000)
 
 
-async def _click_next(app: object, switches: list[list[float]], stop: asyncio.Event) -> None:
-    from mailkit.ui import PreviewTab
-
-    preview = app.panel(PreviewTab)  # type: ignore[attr-defined]
+async def _click_next(app: App, switches: list[list[float]], stop: asyncio.Event) -> None:
+    preview = app.panel(PreviewTab)
     turn = 0
     while not stop.is_set():
         await asyncio.sleep(0.5)
@@ -94,8 +100,6 @@ async def _click_next(app: object, switches: list[list[float]], stop: asyncio.Ev
 
 
 async def _run(folder: Path, n: int) -> None:
-    from mailkit.ui import App, PreviewTab, SendTab, open_store
-
     app = App.create(folder, store=open_store())
     started = time.perf_counter()
     app.load("job.toml")
@@ -128,22 +132,25 @@ async def _run(folder: Path, n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--browser", action="store_true", help="measure in headless chromium")
     ns = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mailkit-appbench-") as tmp:
         root = Path(tmp)
         os.environ.update(HOME=str(root), MAILKIT_LANG="en")
+        if ns.browser:
+            from app_browser import measure  # noqa: PLC0415 (playwright only when asked)
+
+            measure(root, ns.messages, _write_job)
+            return
         _write_job(root, ns.messages)
         port = _free_port()
-        sink = subprocess.Popen(  # noqa: S603 (our interpreter, our arguments)
+        sink = subprocess.Popen(
             [sys.executable, "-m", "mailkit", "sink", "--folder", str(root / "sink"),
              "--port", str(port)],
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
             time.sleep(1.5)
-            from mailkit.accountform import ensure_sink_account
-            from mailkit.store import SettingsStore
-
             with SettingsStore() as store:
                 ensure_sink_account(store, port, "biuro@hurtownia-baltyk.example.com")
             asyncio.run(_run(root, ns.messages))

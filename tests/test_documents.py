@@ -12,6 +12,7 @@ import mailkit
 from mailkit.errors import ConfigError
 from mailkit.fonts import FONT_ENV, find_font
 from mailkit.formatting import format_money
+from mailkit.i18n import _, language
 
 PLAIN = """
 [attachments]
@@ -21,6 +22,12 @@ header = ["ul. Żółkiewskiego 5, 00-950 Łódź"]
 [protection]
 enabled = false
 """
+
+
+def pl(label: str) -> str:
+    """A document label as a Polish job prints it (the job's language, not the reader's)."""
+    with language("pl"):
+        return _(label)
 
 
 def first_pdf(merge: mailkit.Merge, tmp_path: Path, index: int = 0) -> str:
@@ -55,14 +62,14 @@ def test_payslip_lists_components_and_totals(tmp_path: Path) -> None:
     expected = [
         f"Zasadnicze {amount(base)}",
         f"Premia {amount(bonus)}",
-        f"Gross pay {amount(base + bonus)}",
+        f"{pl('Gross pay')} {amount(base + bonus)}",
         f"Składki ZUS {amount(zus)}",
-        f"Total deductions {amount(zus)}",
-        f"Net pay {amount(base + bonus - zus)}",
+        f"{pl('Total deductions')} {amount(zus)}",
+        f"{pl('Net pay')} {amount(base + bonus - zus)}",
     ]
     found = [next(i for i, line in enumerate(lines) if line == e) for e in expected]
     assert found == sorted(found)  # in this order: earnings, gross, deductions, net
-    assert "Payslip 10/2026" in text
+    assert f"{pl('Payslip')} 10/2026" in text
     assert "Nr P2" in " ".join(text.split())
     assert row[3] not in text  # never the PESEL
 
@@ -81,8 +88,8 @@ def test_totals_are_computed_when_the_table_has_none(tmp_path: Path) -> None:
     lines = {" ".join(line.split()) for line in first_pdf(merge, tmp_path).splitlines()}
     row = employee(1)
     base, bonus, zus = (int(row[k].split(",")[0]) for k in (6, 7, 9))
-    assert f"Gross pay {amount(base + bonus)}" in lines
-    assert f"Net pay {amount(base + bonus - zus)}" in lines
+    assert f"{pl('Gross pay')} {amount(base + bonus)}" in lines
+    assert f"{pl('Net pay')} {amount(base + bonus - zus)}" in lines
 
 
 def test_statement_lists_overdue_invoices_days_and_total(sample_jobs: Path, tmp_path: Path) -> None:
@@ -100,7 +107,7 @@ def test_statement_lists_overdue_invoices_days_and_total(sample_jobs: Path, tmp_
         assert invoice["numer"] in text
         assert re.search(re.escape(invoice["numer"]) + r" .*? " + str(invoice["dni"]) + " ", text)
     total = format_money(record.values["suma"], "pl_PL").replace("\u00a0", " ")
-    assert re.search(r"(Total due|Razem[^0-9]*) " + re.escape(total), text)
+    assert re.search(re.escape(f"{pl('Total due')} {total}"), text)
 
 
 def test_a_long_statement_continues_on_more_pages(write_csv, write_job, tmp_path: Path) -> None:
@@ -148,7 +155,7 @@ def test_a_long_statement_continues_on_more_pages(write_csv, write_job, tmp_path
     pages = [p for p in pages if p.strip()]
     assert len(pages) >= 3
     for page in pages:
-        assert "Invoice" in page or "Faktura" in page  # the table head on every page
+        assert pl("Invoice") in page  # the table head on every page
     assert all(f"FV/{i:04d}" in "".join(pages) for i in range(1, 121))
     assert "12 000,00 zł" in " ".join(pages[-1].split())
 

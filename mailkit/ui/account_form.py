@@ -193,26 +193,24 @@ class AccountForm(w.VBox):
         presets = [(N_("my own limits below"), "")] + [(p, p) for p in sorted(PROVIDER_PRESETS)]
         lab.options(self.preset, presets)
         self.preset.observe(lambda _c: self._limits_shown(), names="value")
-        super().__init__(
-            [
-                lab.heading(N_("Sender")),
-                *(self.name, self.sender_name, self.address, self.reply_to, self.cc, self.bcc),
-                self.integration,
-                self.copy_to_self,
-                self.send_as,
-                self.default,
-                lab.heading(N_("Sending (SMTP)")),
-                self.smtp,
-                lab.heading(N_("Mailbox (IMAP): copies in Sent, Drafts")),
-                self.imap,
-                lab.heading(N_("Delivery notifications (DSN)")),
-                w.HBox(list(self.dsn.values())),
-                lab.heading(N_("Sending limits")),
-                self.preset,
-                *self.limits.values(),
-            ]
-        )
+        super().__init__(self._sections(lab))
         css(self, "mk-account-form")
+
+    def _sections(self, lab: Labels) -> list[Any]:
+        return [
+            lab.heading(N_("Sender")),
+            *(self.name, self.sender_name, self.address, self.reply_to, self.cc, self.bcc),
+            *(self.integration, self.copy_to_self, self.send_as, self.default),
+            lab.heading(N_("Sending (SMTP)")),
+            self.smtp,
+            lab.heading(N_("Mailbox (IMAP): copies in Sent, Drafts")),
+            self.imap,
+            lab.heading(N_("Delivery notifications (DSN)")),
+            w.HBox(list(self.dsn.values())),
+            lab.heading(N_("Sending limits")),
+            self.preset,
+            *self.limits.values(),
+        ]
 
     def _limits_shown(self) -> None:
         for widget in self.limits.values():

@@ -60,6 +60,7 @@ class Dispatch(w.VBox):
         self._again: tuple[Merge, SendRequest] | None = None
         self._progress: Progress | None = None
         self._checked = (0, 0)
+        self._waiting = False  # a confirmation is asked: the status line says so
 
     @property
     def running(self) -> bool:
@@ -101,10 +102,18 @@ class Dispatch(w.VBox):
     async def _confirm(self, info: ConfirmInfo) -> bool:
         with language(self.state.language):
             text = _(
-                "{due} message(s) of batch '{batch}' will be sent through {where} as {user}. "
-                "This is a real mail server: the recipients get them. Send now?"
-            ).format(due=info.due, batch=info.batch, where=info.where, user=info.user or "-")
-        return await self.confirm.ask(text)
+                "{due} message(s) of batch '{batch}' will be sent through {where}. This is a real "
+                "mail server: the recipients get them. Send now?"
+            ).format(due=info.due, batch=info.batch, where=info.where)
+            if info.user:
+                text += " " + _("(login: {user})").format(user=info.user)
+            waiting = _("Waiting for your confirmation…")
+        self._waiting = True
+        self.status.value = f'<span class="mk-pending">{escape(waiting)}</span>'
+        try:
+            return await self.confirm.ask(text)
+        finally:
+            self._waiting = False
 
     async def _go(self, run: SendRun, ask: str) -> SendOutcome | None:
         try:
@@ -154,6 +163,8 @@ class Dispatch(w.VBox):
                 self.state.journal += 1
 
     def _draw(self) -> None:
+        if self._waiting:
+            return
         with language(self.state.language):
             p = self._progress
             if p is None:

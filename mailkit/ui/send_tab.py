@@ -196,7 +196,10 @@ class SendTab(Panel):
         merge = self.state.merge
         who = to or (str(merge.identity.sender) if merge else "")
         text = _("Test message to {to}: {status} {code} {reply}").format(
-            to=who, status=_(result.status.value), code=result.code or "", reply=result.reply
+            to=mask_text(who) if self.state.privacy else who,
+            status=_(result.status.value),
+            code=result.code or "",
+            reply=result.reply,
         )
         self.notice.show(text.strip(), "ok" if result.status is SendStatus.SENT else "error")
 

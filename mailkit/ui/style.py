@@ -25,4 +25,15 @@ STYLE = """<style>
   max-height: 480px; overflow: auto; font-size: 13px; }
 .mk-chart figcaption { font-weight: bold; margin-bottom: 4px; }
 .mk-map-field { min-width: 16em; }
+.mk-confirm { background: #fff4e0; border: 1px solid #e0b060; border-radius: 4px;
+  padding: 6px 10px; margin: 6px 0; }
+.mk-question { font-weight: bold; margin-bottom: 4px; }
+.mk-steps { list-style: none; padding-left: 0.5em; }
+.mk-step-ok b { color: #1d6b2f; }
+.mk-step-warning b { color: #8a5a00; }
+.mk-step-failed b { color: #a61b1b; }
+.mk-step-skipped { color: #777; }
+.mk-explain { margin: 2px 0 6px 1.6em; font-size: 13px; }
+.mk-explain ul { margin: 2px 0; }
+.mk-secret { background: #fff4e0; padding: 1px 4px; }
 </style>"""

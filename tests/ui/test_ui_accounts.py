@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from sendapp import open_app
+from sendapp import open_app, until
 from users import Users
 
 from mailkit.accountform import ensure_sink_account
@@ -178,3 +178,26 @@ def test_editing_keeps_what_the_form_does_not_show() -> None:
     saved = get_account(tab.store, "Local test sink")  # type: ignore[arg-type]
     assert saved.account.owner == tab.store.user  # type: ignore[union-attr]
     assert saved.account.preset == "local-sink" and saved.account.sender_name == "Biuro (test)"
+
+
+def test_deleting_an_account_asks_first() -> None:
+    with SettingsStore() as store:
+        ensure_sink_account(store, 2525, "biuro@hurtownia-baltyk.example.com")
+
+    async def scenario() -> AccountsTab:
+        tab = _tab()
+        tab.delete_button.click()
+        await until(lambda: tab.confirm.asking)
+        assert "Delete account Local test sink" in html.unescape(tab.confirm.question.value)
+        tab.confirm.no.click()
+        await tab.task
+        assert tab.account.value == "Local test sink"  # kept
+        tab.delete_button.click()
+        await until(lambda: tab.confirm.asking)
+        tab.confirm.yes.click()
+        await tab.task
+        return tab
+
+    tab = asyncio.run(scenario())
+    assert "deleted" in tab.notice.value
+    assert [v for _label, v in tab.account.options] == [""]
