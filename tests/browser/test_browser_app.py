@@ -61,7 +61,9 @@ def test_sample_invoices_and_a_customer_preview(app_page: Any) -> None:
     headers = page.locator(".mk-headers").inner_text()
     assert address in headers
     assert "Przypomnienie o płatności" in headers
-    page.locator(".mk-format button", has_text="Text").click()
+    with language("pl"):
+        text_label = _("Text")
+    page.locator(".mk-format button", has_text=text_label).click()
     page.wait_for_selector(".mk-body pre.mk-text")
     assert name in page.locator(".mk-body pre.mk-text").inner_text()
     app_page.shot("preview")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import ipywidgets as w
@@ -11,6 +12,7 @@ import pytest
 from mailkit import load_job, prepare
 from mailkit.i18n import _, language
 from mailkit.ui import App, AppState, ComposeTab, DataTab, PreviewTab, TemplatesTab, open_store
+from mailkit.ui import checks as checks_module
 from mailkit.ui import data_tab as data_module
 
 TITLES = ("Data", "Templates", "Preview", "Send", "Log", "Compose", "Accounts")
@@ -118,11 +120,26 @@ def test_a_tab_not_on_screen_catches_up_when_opened(app: App) -> None:
 
 
 def test_preflight_runs_in_the_background_with_progress_and_cancel(
-    employees_job, callback_errors
+    employees_job, callback_errors, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = [["Nr", "Imię", "Nazwisko", "PESEL", "E-mail", "Kwota"]]
     rows += [[f"P{i}", "Jan", "Nowak", "", f"jan{i}@example.com", "100,00"] for i in range(4000)]
     merge = prepare(load_job(employees_job(rows)))
+
+    def held_preflight(merge, *, progress, cancel):  # type: ignore[no-untyped-def]
+        """The real preflight, held after its first progress report until Cancel is
+        clicked, so a fast machine cannot finish all rows before the click lands."""
+
+        def report(done: int, total: int) -> None:
+            progress(done, total)
+            deadline = time.monotonic() + 20
+            while not cancel() and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+        return real_preflight(merge, progress=report, cancel=cancel)
+
+    real_preflight = checks_module.preflight
+    monkeypatch.setattr(checks_module, "preflight", held_preflight)
     state = AppState()
     bar = App(state).checks
 
