@@ -68,7 +68,7 @@ def account_from_form(values: Mapping[str, Any]) -> Account:
         data.pop("limits", None)
     if not str(data.get("name", "")).strip():
         raise ConfigError(_("give the account a name"), setting="account.name")
-    return account_from_dict(data, _("account"))
+    return account_from_dict(data, "account")  # the settings' prefix, not a word to translate
 
 
 def account_with_secrets(

@@ -15,6 +15,7 @@ from .batchjournal import Journal
 from .batchlog import log_end, log_rate_wait, log_result, log_start
 from .batchtypes import BatchOptions, BatchReport, Progress
 from .errors import ConnectError, MailkitError, TransportError
+from .formatting import format_decimal
 from .i18n import _
 from .mailerlog import event, log_scope
 from .message import OutgoingMessage
@@ -313,7 +314,9 @@ class BatchSender:
             self._stop(err)
             return
         delay = self.pause.trip()
-        self._note(_("{reason}; trying again in {s:.0f} s").format(reason=err.message, s=delay))
+        self._note(_("{reason}; trying again in {s} s").format(
+            reason=err.message, s=format_decimal(delay)
+        ))  # fmt: skip
 
     def _record(self, item: _Item, result: SendResult, later: tuple[str, ...]) -> None:
         status = result.status
@@ -344,8 +347,8 @@ class BatchSender:
         attempts = item.attempts + 1
         delay = self.pause.trip() if result.pause else self._backoff(attempts)
         if result.pause:
-            self._note(_("the server asks to slow down ({code} {reply}); pausing {s:.0f} s").format(
-                code=result.code or "", reply=result.reply, s=delay
+            self._note(_("the server asks to slow down ({code} {reply}); pausing {s} s").format(
+                code=result.code or "", reply=result.reply, s=format_decimal(delay)
             ))  # fmt: skip
         if attempts >= self.options.max_attempts:
             self._set(item, RowState.DEFERRED, result, item.delivered)

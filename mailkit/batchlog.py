@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .batchtypes import BatchOptions
+from .formatting import format_decimal
 from .i18n import _
 from .mailerlog import event
 from .outboxlog import RowState
@@ -48,5 +49,5 @@ def log_result(key: str, result: SendResult) -> None:
 def log_rate_wait(wait: float, options: BatchOptions) -> None:
     """The account's own limit makes the batch wait (longer waits stop the run instead)."""
     if 1.0 <= wait <= options.max_wait:
-        text = _("the account's sending limit: waiting {s:.0f} s").format(s=wait)
+        text = _("the account's sending limit: waiting {s} s").format(s=format_decimal(wait))
         event("rate-wait", text, level="warning")

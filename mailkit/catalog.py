@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 from .errors import ConfigError, TemplateError
 from .i18n import _, get_language
 from .job import _Section
+from .labels import scope_label
 from .macros import GROUP_MACROS, SEED_MACROS, macro_names
 from .store import Scope, SettingsStore
 from .templates import TemplateSource, compile_template
@@ -269,7 +270,9 @@ def delete_type(store: SettingsStore, name: str, scope: Scope) -> None:
     """Delete a stored type; shipped ones cannot be deleted, only overridden."""
     if not store.delete(TYPE, name, scope):
         raise ConfigError(
-            _("there is no {scope} message type {name}").format(scope=_(scope.value), name=name),
+            _("there is no {scope} message type {name}").format(
+                scope=scope_label(scope), name=name
+            ),
             setting="type",
         )
 
@@ -368,7 +371,7 @@ def delete_template(store: SettingsStore, name: str, scope: Scope) -> None:
     """Delete a stored template (a shipped one of the same name shows again)."""
     if not store.delete(TEMPLATE, name, scope):
         raise ConfigError(
-            _("there is no {scope} template {name}").format(scope=_(scope.value), name=name),
+            _("there is no {scope} template {name}").format(scope=scope_label(scope), name=name),
             setting="template",
         )
 

@@ -17,6 +17,7 @@ from .enqueue import Enqueued
 from .errors import DataError
 from .i18n import _
 from .job import Job
+from .labels import state_label
 from .merge import Built, Merge, prepare
 from .message import Draft, OutgoingMessage
 from .outbox import Outbox
@@ -118,9 +119,10 @@ class CorrectionRun(SendRun):
                 row=self.original,
             )
         if found[0] not in _CORRECTABLE:
+            state = state_label(found[0])
             raise DataError(
                 _("row {key} is {state}; only a sent, partly sent or failed row can be "
-                  "corrected and sent again").format(key=self.original, state=_(found[0])),
+                  "corrected and sent again").format(key=self.original, state=state),
                 row=self.original,
             )  # fmt: skip
         root = outbox.db.execute(
@@ -149,7 +151,10 @@ class CorrectionRun(SendRun):
                     return Correction(self.batch, key, self.original, old, draft.recipients, True)
                 raise DataError(
                     _("row {key} was already sent again to {to} as {new} ({state})").format(
-                        key=self.original, to=", ".join(draft.recipients), new=key, state=_(state)
+                        key=self.original,
+                        to=", ".join(draft.recipients),
+                        new=key,
+                        state=state_label(state),
                     ),
                     row=self.original,
                 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from .config import DsnOptions, ImapSettings, Secret, Security, SmtpSettings
 from .errors import ConfigError, ConnectError
 from .i18n import _
 from .job import Job
-from .saved_accounts import account_for_sending
+from .saved_accounts import account_for_sending, get_account
 from .sendspec import ServerSpec, SinkSpec
 from .sink import Sink, is_mailkit_sink
 from .store import SettingsStore
@@ -22,7 +23,14 @@ from .transports.file import FileTransport
 from .transports.memory import MemoryTransport
 from .transports.smtp import SmtpTransport
 
-__all__ = ["Passwords", "Target", "open_destination", "passwords_from_env", "server_settings"]
+__all__ = [
+    "Passwords",
+    "Target",
+    "open_destination",
+    "passwords_from_env",
+    "server_settings",
+    "with_account_batch",
+]
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,26 @@ def passwords_from_env(job: Job, environ: dict[str, str] | None = None) -> Passw
     smtp = env.get(spec.password_env) if spec.password_env else None
     imap = env.get(spec.imap_password_env) if spec.imap_password_env else smtp
     return Passwords(Secret(smtp) if smtp else None, Secret(imap) if imap else None)
+
+
+def with_account_batch(job: Job, store: SettingsStore | None = None) -> Job:
+    """``job`` with its saved account's rate limits and delivery notifications where [batch]
+    sets none (no limits or preset, no dsn.notify); a job naming no account is returned as is."""
+    spec = job.destination.spec
+    if not isinstance(spec, ServerSpec) or not spec.account:
+        return job
+    if store is None:
+        with SettingsStore() as own:
+            return with_account_batch(job, own)
+    account = get_account(store, spec.account).account
+    batch = job.batch
+    own_limits = batch.limits is not None or bool(batch.preset)
+    batch = dataclasses.replace(
+        batch,
+        limits=batch.limits if own_limits else account.rate_limits,
+        dsn=batch.dsn if batch.dsn.notify else account.dsn,
+    )
+    return dataclasses.replace(job, batch=batch)
 
 
 def server_settings(

@@ -1,12 +1,12 @@
-"""Per-recipient PDFs (payslip, overdue statement) drawn with reportlab, Polish letters included."""
+"""Per-recipient PDFs (payslip, overdue statement) drawn with reportlab, Polish letters included.
+
+The only module that uses reportlab; what each document says is in ``documentforms``.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,10 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from .data import FieldKind, TableSpec
+from .documentforms import Document, DocumentForm, Line, PayslipForm, StatementForm
 from .errors import AttachmentError, ConfigError
 from .fonts import find_font
-from .formatting import Money, format_date, format_money, format_value
+from .formatting import Money, format_money
 from .i18n import _, language, locale_for
 from .job import Job
 from .jobsections import AttachmentSettings
@@ -47,31 +47,6 @@ def _fonts(path: Path) -> tuple[str, str]:
             setting="attachments.font",
         ) from err
     return regular, bold
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One line of a money table: a label, an amount, bold for totals."""
-
-    label: str
-    amount: Money | None
-    bold: bool = False
-
-
-@dataclass(frozen=True)
-class Document:
-    """What one generated PDF shows: a header, who it is for, key-value details and tables."""
-
-    title: str
-    company: str
-    company_lines: tuple[str, ...]
-    recipient: str
-    details: tuple[tuple[str, str], ...]
-    sections: tuple[tuple[str, tuple[Line, ...]], ...] = ()
-    table_head: tuple[str, ...] = ()
-    table: tuple[tuple[str, ...], ...] = ()
-    totals: tuple[Line, ...] = ()
-    footer: str = ""
 
 
 _W, _H = A4
@@ -232,35 +207,6 @@ def render_pdf(doc: Document, *, font: Path, lang: str, compress: bool = True) -
         raise AttachmentError(_("the PDF cannot be drawn: {reason}").format(reason=err)) from err
 
 
-def _cell(value: Any, locale: str) -> str:
-    """A value for a PDF cell: money and dates the reader's way, never 'None' or 'nan'."""
-    if isinstance(value, Decimal | int) and not isinstance(value, bool):
-        return str(value)
-    return format_value(value, locale)
-
-
-def _details(pairs: Iterable[tuple[str, Any]], locale: str) -> tuple[tuple[str, str], ...]:
-    out = []
-    for label, value in pairs:
-        text = _cell(value, locale)
-        if text:
-            out.append((label, text))
-    return tuple(out)
-
-
-def _total(values: Iterable[Money | None]) -> Money | None:
-    total: Money | None = None
-    for value in values:
-        if value is not None:
-            total = value if total is None else total + value
-    return total
-
-
-# Fields a generated document never shows: addresses, and the PESEL (often the file's password).
-_HIDDEN_KINDS = frozenset({FieldKind.EMAIL, FieldKind.EMAILS, FieldKind.PESEL, FieldKind.MONEY})
-_NAME_FIELDS = ("imię", "nazwisko", "kontrahent")
-
-
 class DocumentMaker:
     """Makes the job's document for each row; settings are checked when it is built."""
 
@@ -269,139 +215,16 @@ class DocumentMaker:
         self.font = find_font(settings.font)
         _fonts(self.font)  # a broken font is an error now, before any row
         self.lang = job.language
-        self.locale = locale_for(job.language)
-        self.company = job.company
-        self.lines = settings.header
-        self.job = job
         if self.kind == "statement" and job.kind != "overdue":
             raise ConfigError(
                 _('attachments.generate = "statement" needs kind = "overdue"'),
                 setting="attachments.generate",
             )
-        if self.kind == "payslip":
-            self._payslip_fields(settings, job.data)
-
-    def _payslip_fields(self, settings: AttachmentSettings, spec: TableSpec) -> None:
-        money = [c.field for c in spec.columns if c.kind is FieldKind.MONEY]
-        gross = settings.gross if settings.gross in money else None
-        net = settings.net if settings.net in money else None
-        # Unless the job lists them: earnings come before the gross total, deductions after it.
-        given = (*(settings.earnings or ()), *(settings.deductions or ()))
-        rest = [f for f in money if f not in (gross, net, *given)]
-        split = money.index(gross) if gross else len(money)
-        earnings = settings.earnings
-        if earnings is None:
-            earnings = tuple(f for f in rest if money.index(f) < split)
-        deductions = settings.deductions
-        if deductions is None:
-            deductions = tuple(f for f in rest if money.index(f) > split)
-        for name, fields in (("earnings", earnings), ("deductions", deductions)):
-            wrong = [f for f in fields if f not in money]
-            if wrong:
-                raise ConfigError(
-                    _('attachments.{name}: {fields} must be mapped with type = "money"').format(
-                        name=name, fields=", ".join(wrong)
-                    ),
-                    setting=f"attachments.{name}",
-                )
-        self.earnings, self.deductions, self.gross, self.net = earnings, deductions, gross, net
-        self.labels = {c.field: c.header for c in spec.columns}
-        self.shown = tuple(
-            c.field
-            for c in spec.columns
-            if c.kind not in _HIDDEN_KINDS and c.field not in (*_NAME_FIELDS, "okres", "cc", "bcc")
-        )
+        form = PayslipForm if self.kind == "payslip" else StatementForm
+        self.form: DocumentForm = form(settings, job)
 
     def make(self, ctx: Mapping[str, Any], recipient: str, *, compress: bool = True) -> bytes:
         """The PDF for one row's template context; AttachmentError if it cannot be drawn."""
         with language(self.lang):
-            doc = self._payslip(ctx, recipient) if self.kind == "payslip" else self._statement(ctx)
+            doc = self.form.document(ctx, recipient)
         return render_pdf(doc, font=self.font, lang=self.lang, compress=compress)
-
-    def _money_lines(self, ctx: Mapping[str, Any], fields: Sequence[str]) -> tuple[Line, ...]:
-        return tuple(Line(self.labels[f], _money_of(ctx, f)) for f in fields)
-
-    def _payslip(self, ctx: Mapping[str, Any], recipient: str) -> Document:
-        earned = self._money_lines(ctx, self.earnings)
-        taken = self._money_lines(ctx, self.deductions)
-        gross = _money_of(ctx, self.gross) if self.gross else _total(x.amount for x in earned)
-        taken_total = _total(x.amount for x in taken)
-        net = _money_of(ctx, self.net) if self.net else None
-        if net is None and gross is not None:
-            net = gross - taken_total if taken_total is not None else gross
-        if not recipient:  # no recipient_name in the job: the name columns, if mapped
-            recipient = " ".join(_cell(ctx.get(f), self.locale) for f in _NAME_FIELDS[:2]).strip()
-        period = _cell(ctx.get("okres"), self.locale)
-        title = _("Payslip") + (f" {period}" if period else "")
-        sections = [(_("Earnings"), (*earned, Line(_("Gross pay"), gross, True)))]
-        if taken:
-            sections.append(
-                (_("Deductions"), (*taken, Line(_("Total deductions"), taken_total, True)))
-            )
-        return Document(
-            title=title,
-            company=self.company,
-            company_lines=self.lines,
-            recipient=recipient,
-            details=_details(((self.labels[f], ctx.get(f)) for f in self.shown), self.locale),
-            sections=tuple(sections),
-            totals=(Line(_("Net pay"), net, True),),
-            footer=self._footer(title),
-        )
-
-    def _statement(self, ctx: Mapping[str, Any]) -> Document:
-        job = self.job
-        specs = [s for s in (job.customers, job.data) if s is not None]
-        labels = {c.field: c.header for s in reversed(specs) for c in s.columns}
-        shown = [job.group_by] + [
-            c.field
-            for c in (job.customers.columns if job.customers else ())
-            if c.kind not in _HIDDEN_KINDS and c.field not in (*_NAME_FIELDS, job.group_by)
-        ]
-        pairs = [(labels.get(f, f), ctx.get(f)) for f in shown]
-        pairs.append((_("As of"), ctx.get("dziś")))
-        rows = tuple(
-            tuple(
-                _cell(v, self.locale)
-                for v in (
-                    f["numer"],
-                    f["z_dnia"],
-                    f["termin"],
-                    f["brutto"],
-                    f["zapłacono"],
-                    f["do_zapłaty"],
-                    f["dni"],
-                )
-            )
-            for f in ctx.get("faktury") or ()
-        )
-        title = _("Overdue payment statement")
-        return Document(
-            title=title,
-            company=self.company,
-            company_lines=self.lines,
-            recipient=_cell(ctx.get("kontrahent"), self.locale)
-            or _cell(ctx.get(job.group_by), self.locale),
-            details=_details(pairs, self.locale),
-            table_head=(
-                _("Invoice"),
-                _("Issued"),
-                _("Due"),
-                _("Gross"),
-                _("Paid"),
-                _("Outstanding"),
-                _("Days overdue"),
-            ),
-            table=rows,
-            totals=(Line(_("Total due"), _money_of(ctx, "suma"), True),),
-            footer=self._footer(title),
-        )
-
-    def _footer(self, title: str) -> str:
-        today = format_date(dt.date.today(), self.locale)
-        return " · ".join(p for p in (self.company, title, today) if p)
-
-
-def _money_of(ctx: Mapping[str, Any], name: str | None) -> Money | None:
-    value = ctx.get(name) if name else None
-    return value if isinstance(value, Money) else None

@@ -48,8 +48,13 @@ def batch_id(job: Job, *, override: str = "", redirect: str = "") -> str:
     return f"{base} [test: {redirect}]" if redirect else base
 
 
-def redirected(draft: Draft, to: MailAddress) -> OutgoingMessage:
-    """``draft`` addressed to ``to`` only; headers name the real recipients, subject says TEST."""
+def redirected(
+    draft: Draft, to: MailAddress, seal: Callable[[Draft], OutgoingMessage] = freeze
+) -> OutgoingMessage:
+    """``draft`` addressed to ``to`` only; headers name the real recipients, subject says TEST.
+
+    ``seal`` makes the bytes: pass ``merge.freeze`` so a signing job's test is signed too.
+    """
     original = [("X-Mailkit-Original-To", ", ".join(str(a) for a in draft.to))]
     if draft.cc:
         original.append(("X-Mailkit-Original-Cc", ", ".join(str(a) for a in draft.cc)))
@@ -63,7 +68,7 @@ def redirected(draft: Draft, to: MailAddress) -> OutgoingMessage:
         subject=f"[TEST] {draft.subject}",
         headers=(*draft.headers, *original),
     )
-    return freeze(test)
+    return seal(test)
 
 
 class _Stager:
@@ -96,12 +101,14 @@ class _Stager:
             self.pending = []
 
 
-def _transform(redirect: MailAddress | None, copy_to: str) -> Callable[[Built], OutgoingMessage]:
+def _transform(
+    redirect: MailAddress | None, copy_to: str, seal: Callable[[Draft], OutgoingMessage]
+) -> Callable[[Built], OutgoingMessage]:
     def apply(built: Built) -> OutgoingMessage:
         assert built.draft is not None
         assert built.message is not None
         if redirect is not None:
-            return redirected(built.draft, redirect)
+            return redirected(built.draft, redirect, seal)
         message = built.message
         if copy_to and copy_to not in message.recipients:  # "copy to me" by Bcc: envelope only
             message = dataclasses.replace(message, recipients=(*message.recipients, copy_to))
@@ -138,7 +145,7 @@ def enqueue(
     part = merge if keys is None and not present else merge.subset(todo)
     order = {k: i for i, k in enumerate(merge.keys())}
     copy_to = merge.identity.sender.envelope() if copy_bcc else ""
-    stager = _Stager(outbox, batch, order, _transform(redirect, copy_to), account)
+    stager = _Stager(outbox, batch, order, _transform(redirect, copy_to, merge.freeze), account)
     report = preflight(
         part,
         capabilities=capabilities,

@@ -49,9 +49,14 @@ class Finding:
 
 def format_finding(finding: Finding) -> str:
     """One line for a terminal or log: severity, place, message."""
-    label = _("ERROR") if finding.blocking else _("warning")
+    labels = (_("ERROR"), _("warning"))
+    # A column as wide as the longest label in this language ("ostrzeżenie" in Polish), and
+    # one space more: English keeps its layout of 8 characters.
+    width = max(len(text) for text in labels) + 1
+    label = labels[0] if finding.blocking else labels[1]
     where = finding.where
-    return f"{label:8} {where}: {finding.message}" if where else f"{label:8} {finding.message}"
+    head = f"{label:{width}}"
+    return f"{head} {where}: {finding.message}" if where else f"{head} {finding.message}"
 
 
 def count(findings: Iterable[Finding]) -> tuple[int, int]:

@@ -12,15 +12,22 @@ from babel.dates import format_date as _babel_date
 from babel.numbers import (
     NumberPattern,
     format_currency,
-    format_decimal,
     get_currency_precision,
     get_currency_symbol,
 )
+from babel.numbers import format_decimal as _babel_decimal
 
 from .i18n import locale_for
 from .text import blank
 
-__all__ = ["Money", "format_date", "format_money", "format_number", "format_value"]
+__all__ = [
+    "Money",
+    "format_date",
+    "format_decimal",
+    "format_money",
+    "format_number",
+    "format_value",
+]
 
 
 class Money(NamedTuple):
@@ -93,7 +100,7 @@ def format_date(value: dt.date, locale: str | None = None) -> str:
 
 @lru_cache(maxsize=4096)
 def _number(value: Decimal | int, locale: str) -> str:
-    return format_decimal(value, locale=locale)
+    return _babel_decimal(value, locale=locale)
 
 
 def format_number(value: Decimal | int, locale: str | None = None) -> str:
@@ -101,6 +108,16 @@ def format_number(value: Decimal | int, locale: str | None = None) -> str:
     if isinstance(value, int) and -1000 < value < 1000:
         return str(value)  # nothing to group, nothing to localise
     return _number(value, locale or locale_for())
+
+
+def format_decimal(value: float | Decimal | int, digits: int = 0, locale: str | None = None) -> str:
+    """A number in a message with ``digits`` decimals, as the reader writes it: ``1234.56``
+    with one digit is '1 234,6' (non-breaking space) in pl_PL and '1,234.6' in en_GB.
+
+    For text people read; files meant for programs (CSV, JSON, logs) keep Python's format.
+    """
+    pattern = "#,##0." + "0" * digits if digits > 0 else "#,##0"
+    return _babel_decimal(value, format=pattern, locale=locale or locale_for())
 
 
 def format_value(value: object, locale: str | None = None) -> str:

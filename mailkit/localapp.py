@@ -21,6 +21,7 @@ from pathlib import Path
 from .accountform import ensure_sink_account
 from .errors import MailkitError
 from .i18n import _
+from .labels import scope_label
 from .sentlog import SINK_FOLDER_ENV
 from .sink import is_mailkit_sink
 from .store import SettingsStore
@@ -80,7 +81,7 @@ def _account(port: int) -> None:
         ))  # fmt: skip
         return
     _say(_("account '{name}' ({scope}) sends to the sink").format(
-        name=saved.account.name, scope=_(saved.scope.value)
+        name=saved.account.name, scope=scope_label(saved.scope)
     ))  # fmt: skip
 
 

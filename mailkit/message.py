@@ -9,6 +9,8 @@ import uuid
 from dataclasses import dataclass, field
 from email import policy as _policies
 from email.charset import Charset
+from email.contentmanager import ContentManager, raw_data_manager
+from email.generator import BytesGenerator
 from email.header import Header
 from email.headerregistry import (
     Address,
@@ -19,6 +21,7 @@ from email.headerregistry import (
 )
 from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime
+from io import BytesIO
 from typing import Any
 
 from .addresses import MailAddress
@@ -226,6 +229,33 @@ def _set_text(part: MIMEPart, body: str, subtype: str) -> None:
     part.set_payload(encoded.decode("ascii"))
 
 
+_B64_LINE = 76  # 57 bytes per line, as the email package writes it under a 78-column policy
+_encoded: dict[bytes, bytes] = {}  # the same file attached to many rows is encoded once
+_ENCODED_LIMIT = 32 << 20
+
+
+def _base64(data: bytes) -> bytes:
+    """``data`` in base64 lines of 76 characters; one C call instead of one per line."""
+    found = _encoded.get(data)
+    if found is None:
+        flat = binascii.b2a_base64(data, newline=False)
+        found = b"".join(flat[i : i + _B64_LINE] + b"\n" for i in range(0, len(flat), _B64_LINE))
+        if sum(map(len, _encoded)) + len(data) > _ENCODED_LIMIT:
+            _encoded.clear()
+        _encoded[data] = found
+    return found
+
+
+def _set_attachment(part: MIMEPart, data: bytes, maintype: str, subtype: str, **kw: Any) -> None:
+    """The stock bytes handler, fed lines already encoded (it would encode line by line)."""
+    raw_data_manager.set_content(part, _base64(data), maintype, subtype, cte="7bit", **kw)
+    part.replace_header("Content-Transfer-Encoding", "base64")
+
+
+_ATTACHMENTS = ContentManager()
+_ATTACHMENTS.add_set_handler(bytes, _set_attachment)
+
+
 def _check_headers(draft: Draft) -> None:
     for name, value in (("Subject", draft.subject), *draft.headers):
         problem = single_line_problem(value)
@@ -272,11 +302,43 @@ def build_message(
     for att in draft.attachments:
         maintype, _sep, subtype = att.mimetype.partition("/")
         msg.add_attachment(
-            att.content, maintype=maintype, subtype=subtype or "octet-stream", filename=att.filename
+            att.content,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=att.filename,
+            content_manager=_ATTACHMENTS,
         )
     if draft.attachments:
         msg.set_boundary(_MIXED_BOUNDARY)
     return msg
+
+
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
+
+
+class _Generator(BytesGenerator):
+    """``BytesGenerator`` writing each body in one piece, with the same bytes.
+
+    The stock writer splits a body into lines and writes each line and its separator apart:
+    ~1,100 calls for a 30 KB attachment, a third of the time spent building a message.
+    """
+
+    def _write_lines(self, lines: str) -> None:
+        if "\r" not in lines:
+            self.write(lines.replace("\n", self._linesep))
+        else:
+            self.write(_LINE_ENDS.sub(self._linesep, lines))
+
+    @property
+    def _linesep(self) -> str:
+        return self.policy.linesep if self.policy is not None else "\n"
+
+
+def as_bytes(msg: EmailMessage) -> bytes:
+    """``msg.as_bytes()``, faster: the wire form under the message's own policy."""
+    out = BytesIO()
+    _Generator(out, mangle_from_=False, policy=msg.policy).flatten(msg, unixfrom=False)
+    return out.getvalue()
 
 
 def freeze(
@@ -290,6 +352,6 @@ def freeze(
         str(msg["Message-ID"]),
         envelope_from,
         draft.recipients,
-        msg.as_bytes(),
+        as_bytes(msg),
         draft.smtputf8,
     )

@@ -8,6 +8,7 @@ from email import policy as _policies
 from email.message import MIMEPart
 from typing import Literal
 
+from .formatting import format_number
 from .i18n import _
 from .merge import Merge
 from .message import Draft, OutgoingMessage, freeze
@@ -51,7 +52,7 @@ class MessageView:
             lines.append(_("Attachments:"))
             for name, mimetype, size, protection in self.attachments:
                 lock = f" [{protection}]" if protection else ""
-                lines.append(f"  {name} ({mimetype}, {size:,} B){lock}")
+                lines.append(f"  {name} ({mimetype}, {format_number(size)} B){lock}")
         return "\n".join(lines) + "\n"
 
 

@@ -10,6 +10,7 @@ from .accounts import Account, AuthMethod, account_from_dict, account_to_dict
 from .config import Secret
 from .errors import ConfigError
 from .i18n import _
+from .labels import scope_label
 from .store import Entry, Scope, SettingsStore
 
 __all__ = [
@@ -172,7 +173,7 @@ def remove_account(store: SettingsStore, name: str, scope: Scope) -> None:
     """Delete an account and its secrets; ConfigError if there is none."""
     if not store.delete(ACCOUNT, name, scope):
         raise ConfigError(
-            _("there is no {scope} account {name}").format(scope=_(scope.value), name=name),
+            _("there is no {scope} account {name}").format(scope=scope_label(scope), name=name),
             setting="account",
         )
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from .addresses import parse_address
 from .batch import BatchOptions, BatchReport, BatchSender, Progress
 from .config import ImapSettings
-from .destinations import Passwords, Target, open_destination
+from .destinations import Passwords, Target, open_destination, with_account_batch
 from .enqueue import Enqueued, batch_id, enqueue, redirected
 from .errors import ConfigError, MailkitError
 from .i18n import _
@@ -108,6 +108,7 @@ class SendRun:
 
     async def run(self) -> SendOutcome:
         """Run every step; MailkitError for what stops the whole run before sending."""
+        self.job = with_account_batch(self.job)  # the saved account's limits and DSN
         outbox = self.outbox()
         try:
             async with open_destination(self.job, self.passwords) as target:
@@ -235,8 +236,8 @@ async def send_test(
     record = merge.record(key) if key else merge.records.records[0]
     draft = await asyncio.to_thread(merge.draft, record)  # attachments may take a while
     address = parse_address(to) if to else merge.identity.sender
-    message = redirected(draft, address)
-    async with open_destination(job, passwords, probe=False) as target:
+    message = await asyncio.to_thread(redirected, draft, address, merge.freeze)  # signed
+    async with open_destination(with_account_batch(job), passwords, probe=False) as target:
         transport = target.new_transport()
         async with transport:
             return await transport.send(message)

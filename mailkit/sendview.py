@@ -8,16 +8,18 @@ from pathlib import Path
 
 from .batchtypes import Progress
 from .config import Secret
+from .destinations import with_account_batch
 from .enqueue import batch_id
 from .errors import ConfigError
-from .i18n import N_, _
+from .formatting import format_decimal
+from .i18n import _
 from .identity import SenderIdentity, apply_identity
 from .job import Job, load_job
+from .labels import STATE_NAMES  # how each journal state is called in lists
 from .merge import Merge, prepare
 from .outbox import default_outbox_path
 from .outboxlog import RowState
-from .passwords import protection_enabled
-from .saved_accounts import get_account
+from .passwords import default_report_path, protection_enabled
 from .sending import SendOutcome, SendRequest
 from .sendspec import ServerSpec, SinkSpec
 from .store import SettingsStore
@@ -38,40 +40,14 @@ __all__ = [
 
 ROW_MODES = ("current", "selected", "all")
 
-# How each journal state is called in lists (the values stay the journal's).
-STATE_NAMES = {
-    RowState.STAGED: N_("being checked"),
-    RowState.QUEUED: N_("queued"),
-    RowState.SENDING: N_("sending"),
-    RowState.SENT: N_("sent"),
-    RowState.PARTIAL: N_("partly sent"),
-    RowState.DEFERRED: N_("deferred"),
-    RowState.FAILED: N_("failed"),
-    RowState.UNKNOWN: N_("unknown"),
-}
-
 
 def _own_job(job: Job) -> Job:
-    """``job`` with the [sender] and [destination] its file gives (undoing a sender rule)."""
+    """``job`` with the [sender], [destination] and [batch] its file gives (undoing a sender
+    rule and the account's limits and notifications it brought)."""
     if job.path is None or not job.path.is_file():
         return job
     own = load_job(job.path)
-    return dataclasses.replace(job, sender=own.sender, destination=own.destination)
-
-
-def _account_batch(job: Job, store: SettingsStore | None, name: str) -> Job:
-    """The account's rate limits and delivery notifications, unless the job sets its own."""
-    if store is None:
-        return job
-    account = get_account(store, name).account
-    spec = job.batch
-    own_limits = spec.limits is not None or bool(spec.preset)
-    batch = dataclasses.replace(
-        spec,
-        limits=spec.limits if own_limits else account.rate_limits,
-        dsn=spec.dsn if spec.dsn.notify else account.dsn,
-    )
-    return dataclasses.replace(job, batch=batch)
+    return dataclasses.replace(job, sender=own.sender, destination=own.destination, batch=own.batch)
 
 
 def send_as(
@@ -85,8 +61,8 @@ def send_as(
     job = _own_job(merge.job)
     if identity is not None:
         job = apply_identity(job, identity)
-        if identity.account is not None:
-            job = _account_batch(job, store, identity.account)
+    if store is not None:  # a saved account's limits and notifications (as `mailkit send`)
+        job = with_account_batch(job, store)
     return prepare(
         job,
         records=merge.records,
@@ -169,7 +145,7 @@ def protection_text(job: Job) -> str:
     spec = job.protection
     if spec.source == "random":
         how = _("a random password per recipient, kept in {path} for delivery another way")
-        how = how.format(path=spec.report or _("your data folder"))
+        how = how.format(path=spec.report or default_report_path(job))
     elif spec.source == "template":
         how = _("a password made by the template {template}").format(template=spec.template)
     else:
@@ -195,11 +171,11 @@ def progress_text(progress: Progress) -> str:
     ]
     line = ", ".join(parts) or _("nothing to send")
     if progress.rate:
-        line += " · " + _("{rate:.0f} msg/s").format(rate=progress.rate)
+        line += " · " + _("{rate} msg/s").format(rate=format_decimal(progress.rate))
     if progress.eta:
         line += " · " + _("about {time} left").format(time=_duration(progress.eta))
     if progress.paused:
-        line += " · " + _("paused for {s:.0f} s").format(s=progress.paused)
+        line += " · " + _("paused for {s} s").format(s=format_decimal(progress.paused))
     return line
 
 
@@ -227,8 +203,8 @@ def outcome_text(outcome: SendOutcome | None) -> tuple[str, str]:
     counts = ", ".join(
         f"{_(STATE_NAMES[s])}: {n}" for s in RowState if (n := sent.counts.get(s, 0))
     )
-    text = _("{counts} ({n} sent now in {s:.1f} s).").format(
-        counts=counts or _("nothing to send"), n=sent.sent_now, s=sent.elapsed
+    text = _("{counts} ({n} sent now in {s} s).").format(
+        counts=counts or _("nothing to send"), n=sent.sent_now, s=format_decimal(sent.elapsed, 1)
     )
     if sent.reason:
         text += " " + _("Stopped: {reason}").format(reason=sent.reason)

@@ -133,6 +133,7 @@ def test_send_as_follows_the_rules_and_back_to_the_job_file(tmp_path: Path) -> N
         own = send_as(ruled, None, store)
         assert own.identity.sender.addr_spec == "kadry@firma.example.com"
         assert own.job.destination == load_job(job_path).destination
+        assert own.job.batch == load_job(job_path).batch  # the account's limits went with it
 
 
 def test_rows_to_send_and_resend_requests(tmp_path: Path) -> None:

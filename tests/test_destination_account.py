@@ -10,8 +10,8 @@ from smtp_server import FaultServer
 
 from mailkit.accounts import Account
 from mailkit.cli import main
-from mailkit.cli.common import EXIT_OK, EXIT_USAGE
-from mailkit.config import Secret, Security, SmtpSettings
+from mailkit.cli.common import EXIT_OK, EXIT_STOPPED, EXIT_USAGE
+from mailkit.config import DsnNotify, DsnOptions, RateLimits, Secret, Security, SmtpSettings
 from mailkit.errors import ConfigError
 from mailkit.job import load_job
 from mailkit.saved_accounts import save_account
@@ -74,3 +74,36 @@ def test_account_and_server_settings_together_are_refused(tmp_path: Path) -> Non
     )
     with pytest.raises(ConfigError, match=r"destination\.account"):
         load_job(job)
+
+
+def test_the_accounts_notifications_and_limits_apply_unless_the_job_sets_its_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`mailkit send` asks for the account's DSN and keeps to its limits, as the app does."""
+    with FaultServer(tmp=tmp_path, timeout=10) as server:
+        server.handler.dsn = True
+        smtp = SmtpSettings("127.0.0.1", server.port, Security.NONE, timeout_ms=3000)
+        dsn = DsnOptions(frozenset({DsnNotify.ON_SUCCESS, DsnNotify.ON_FAILURE}), "FULL")
+        with SettingsStore() as store:
+            save_account(
+                store,
+                Account("Kadry", "kadry@firma.example.com", smtp, dsn=dsn,
+                        limits=RateLimits(per_day=2, connections=1)),
+                Scope.PERSONAL,
+            )  # fmt: skip
+        rest = '[destination]\nkind = "smtp"\naccount = "Kadry"\n'
+        job = write_job(tmp_path, people(3), rest=rest)
+        assert main(["send", str(job), "--yes"]) == EXIT_STOPPED, capsys.readouterr()
+        assert "limit" in capsys.readouterr().out  # the third would break the daily limit
+        assert len(server.stored) == 2
+        for item in server.stored:
+            assert "NOTIFY=FAILURE,SUCCESS" in item.rcpt_options
+            assert "RET=FULL" in item.mail_options
+        # The job's own [batch.dsn] and [batch.limits] win over the account's.
+        rest += '[batch.dsn]\nnotify = ["OnFailure"]\n[batch.limits]\nper_day = 0\n'
+        job = write_job(tmp_path, people(3), rest=rest)
+        assert main(["send", str(job), "--yes", "--batch", "own"]) == EXIT_OK
+        own = server.stored[2:]
+        assert len(own) == 3
+        assert all("NOTIFY=FAILURE" in s.rcpt_options for s in own)
+        assert all("RET=FULL" not in s.mail_options for s in own)

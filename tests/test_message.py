@@ -10,7 +10,7 @@ import pytest
 
 from mailkit.addresses import parse_address, parse_address_list
 from mailkit.errors import DataError
-from mailkit.message import Attachment, Draft, build_message, freeze
+from mailkit.message import Attachment, Draft, as_bytes, build_message, freeze
 
 
 def draft(**changes: object) -> Draft:
@@ -122,3 +122,24 @@ def test_date_can_be_fixed_for_reproducible_output() -> None:
     when = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
     msg = parse(freeze(draft(), date=when).data)
     assert msg["Date"].datetime == when
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"html": None},
+        {"text": "a\rb\r\nc\nd\n\n", "html": "<p>x</p>\r\n"},
+        {"attachments": (Attachment("umowa.pdf", b"%PDF-1.4\n" * 4000, "application/pdf"),)},
+        {
+            "to": (parse_address("lukasz@example.com", display_name="Łukasz Żółć"),),
+            "subject": "Zażółć",
+        },
+    ],
+)
+def test_fast_writer_gives_the_same_bytes_as_the_email_package(changes: dict[str, object]) -> None:
+    made = draft(**changes)
+    when = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
+    msg = build_message(made, message_id="<fixed@firma.pl>", date=when)
+    assert as_bytes(msg) == msg.as_bytes()
+    assert freeze(made, message_id="<fixed@firma.pl>", date=when).data == msg.as_bytes()

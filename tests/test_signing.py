@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email
+import email.policy
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from payroll import attachments_of, pdf_text, pesel, run, tool, write_payroll
+from smtp_server import FaultServer
 
 import mailkit
 from mailkit.cli import main
@@ -259,3 +262,40 @@ def test_worker_processes_sign_with_the_password_given_in_python(tmp_path: Path,
             tmp_path / "c",
         )
         assert verified.returncode == 0, verified.stderr
+
+
+def _verified(data: bytes, folder: Path, ca: CA) -> str:
+    """The subject of a received message whose S/MIME signature openssl verified."""
+    eml = folder / "received.eml"
+    eml.write_bytes(data)
+    verified = run(
+        tool("openssl"), "smime", "-verify", "-in", eml, "-CAfile", ca.pem, "-out", folder / "c"
+    )
+    assert verified.returncode == 0, verified.stderr
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert message.get_content_type() == "multipart/signed"
+    return str(message["Subject"])
+
+
+def test_tests_to_me_and_redirected_batches_are_signed_like_the_real_message(
+    tmp_path: Path, ca: CA, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MAILKIT_SIGNING_PASSWORD", "Tajne-haslo-1")
+    with FaultServer(tmp=tmp_path) as server:
+        extra = '[attachments]\ngenerate = "payslip"\n' + signing(ca.p12("firma.p12"))
+        extra += (
+            '\n[destination]\nkind = "smtp"\n[destination.smtp]\nhost = "127.0.0.1"\n'
+            f'port = {server.port}\nsecurity = "none"\ntimeout_ms = 3000\n'
+        )
+        job = str(write_payroll(tmp_path, extra, count=2))
+        assert main(["send", job, "--test-to-me", "--row", "P2"]) == EXIT_OK, capsys.readouterr()
+        assert main(["send", job, "--test-address", "ja@example.org", "--yes"]) == EXIT_OK
+        stored = list(server.stored)
+    assert [s.rcpt_tos for s in stored] == [(SENDER,), ("ja@example.org",), ("ja@example.org",)]
+    for item in stored:
+        assert _verified(item.data, tmp_path, ca) == "[TEST] Pasek za 10/2026"
+    # The test to me carries row P2's payslip, still openable with that row's PESEL only.
+    path = tmp_path / "p.pdf"
+    path.write_bytes(attachments_of(stored[0].data)["pasek-wynagrodzen.pdf"])
+    assert pdf_text(path, pesel(2)).returncode == 0
+    assert pdf_text(path, pesel(1)).returncode != 0

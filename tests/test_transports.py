@@ -26,6 +26,7 @@ from mailkit.transports import (
     draft_filename,
 )
 from mailkit.transports.smtp import SmtpTransport
+from mailkit.transports.smtprules import data_payload
 
 
 def outgoing(key: str = "FV/2026/10/0012") -> OutgoingMessage:
@@ -192,3 +193,18 @@ def test_file_transport_reports_an_unwritable_folder(tmp_path: Path) -> None:
 
     with pytest.raises(TransportError, match="cannot create the folder"):
         run(go())
+
+
+@pytest.mark.parametrize(
+    ("message", "wire"),
+    [
+        (b"Subject: a\r\n\r\nbody\r\n", b"Subject: a\r\n\r\nbody\r\n.\r\n"),
+        (b".start\r\n.\r\nx\r\n..y", b"..start\r\n..\r\nx\r\n...y\r\n.\r\n"),
+        (b"a\nb\rc\r\n.d\n", b"a\r\nb\r\nc\r\n..d\r\n.\r\n"),
+        (b"", b"\r\n.\r\n"),
+    ],
+)
+def test_data_payload_ends_lines_in_crlf_and_doubles_leading_dots(
+    message: bytes, wire: bytes
+) -> None:
+    assert data_payload(message) == wire

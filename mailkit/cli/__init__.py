@@ -16,6 +16,7 @@ from . import (
     merge_commands,
     send_commands,
 )
+from .argparse_text import argparse_in_our_language
 from .common import EXIT_OK, EXIT_USAGE, fail
 
 __all__ = ["main"]
@@ -47,8 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     if "--lang" in args[:-1]:
         set_language(args[args.index("--lang") + 1])
-    parser = build_parser()
-    ns = parser.parse_args(args)
+    with argparse_in_our_language():  # "usage:", headings and errors in Polish too
+        ns = build_parser().parse_args(args)
     try:
         return int(ns.handler(ns))
     except MailkitError as err:

@@ -16,6 +16,7 @@ from ..config import DsnNotify, DsnOptions, ImapSettings, Secret, Security, Smtp
 from ..diagnostics import Diagnosis, Step, diagnose_account, diagnose_smtp
 from ..errors import ConfigError, DataError
 from ..i18n import _
+from ..labels import scope_label
 from ..saved_accounts import (
     account_for_sending,
     get_account,
@@ -57,7 +58,7 @@ def _list(ns: argparse.Namespace) -> int:
         scope = Scope(ns.scope) if ns.scope else None
         for saved in list_accounts(store, scope, text=ns.filter or ""):
             acc = saved.account
-            flags = [_(saved.scope.value)] + [
+            flags = [scope_label(saved.scope)] + [
                 label
                 for on, label in ((acc.default, _("default")), (acc.integration, _("integration")))
                 if on
@@ -85,7 +86,7 @@ def _show(ns: argparse.Namespace) -> int:
             out(f"{field} = ******** {state}" if who else f"{field} = {state}")
         out(
             _("scope = {scope}, revision {rev}, saved by {user} at {when}").format(
-                scope=saved.scope.value,
+                scope=scope_label(saved.scope),
                 rev=saved.revision,
                 user=saved.updated_by,
                 when=saved.updated_at,
@@ -166,7 +167,11 @@ def _add(ns: argparse.Namespace) -> int:
         saved = save_account(
             store, account, Scope(ns.scope), secrets=_secrets(ns, account, ask), expected_revision=0
         )
-    out(_("account {name} saved ({scope})").format(name=saved.account.name, scope=ns.scope))
+    out(
+        _("account {name} saved ({scope})").format(
+            name=saved.account.name, scope=scope_label(saved.scope)
+        )
+    )
     return EXIT_OK
 
 
@@ -181,7 +186,11 @@ def _edit(ns: argparse.Namespace) -> int:
             secrets=_secrets(ns, account, ns.password),
             expected_revision=current.revision,
         )
-    out(_("account {name} saved ({scope})").format(name=saved.account.name, scope=ns.scope))
+    out(
+        _("account {name} saved ({scope})").format(
+            name=saved.account.name, scope=scope_label(saved.scope)
+        )
+    )
     return EXIT_OK
 
 
@@ -280,8 +289,11 @@ def _register_account(commands: Any) -> None:
     p.add_argument("name")
     p.add_argument("--scope", choices=_SCOPES)
     p.set_defaults(handler=_show)
-    for action, handler in (("add", _add), ("edit", _edit)):
-        p = sub.add_parser(action, help=_("{action} an account").format(action=action))
+    for action, handler, text in (
+        ("add", _add, _("add an account")),
+        ("edit", _edit, _("edit an account")),
+    ):
+        p = sub.add_parser(action, help=text)
         p.add_argument("name")
         p.add_argument("--scope", choices=_SCOPES, default=Scope.PERSONAL.value)
         _account_options(p)

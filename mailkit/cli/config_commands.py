@@ -20,6 +20,7 @@ from ..identity import (
     set_user_address,
     user_address,
 )
+from ..labels import origin_label, scope_label
 from ..store import Scope, SettingsStore
 from .common import EXIT_OK, out
 
@@ -85,7 +86,7 @@ def _templates(ns: argparse.Namespace) -> int:
             return EXIT_OK
         for t in list_templates(store, type=ns.type, language=ns.language, text=ns.filter or ""):
             mark = "*" if t.item.default else " "
-            out(f"{mark} {t.item.name}\t{t.item.type}\t{t.item.language}\t{t.origin.value}")
+            out(f"{mark} {t.item.name}\t{t.item.type}\t{t.item.language}\t{origin_label(t.origin)}")
     return EXIT_OK
 
 
@@ -94,7 +95,7 @@ def _types(ns: argparse.Namespace) -> int:
         found = [get_type(store, ns.name)] if ns.name else list_types(store, text=ns.filter or "")
         for t in found:
             profiles = ", ".join(t.item.profiles) or _("everyone")
-            out(f"{t.item.name}\t{t.item.label()}\t{t.origin.value}\t{profiles}")
+            out(f"{t.item.name}\t{t.item.label()}\t{origin_label(t.origin)}\t{profiles}")
     return EXIT_OK
 
 
@@ -104,7 +105,7 @@ def _scope(ns: argparse.Namespace) -> int:
             store.select_scope(Scope(ns.choice))
         out(
             _("user {user}: configuration scope {scope}").format(
-                user=store.user, scope=store.selected_scope().value
+                user=store.user, scope=scope_label(store.selected_scope())
             )
         )
         ident = resolve_sender(store)
@@ -157,8 +158,11 @@ def register(commands: Any) -> None:
     p.add_argument("--scope", choices=["keep", *_SCOPES], default=Scope.PERSONAL.value)
     p.set_defaults(handler=_import)
 
-    for name, handler in (("templates", _templates), ("types", _types)):
-        p = commands.add_parser(name, help=_("list {what}, or show one").format(what=name))
+    for name, handler, text in (
+        ("templates", _templates, _("list templates, or show one")),
+        ("types", _types, _("list message types, or show one")),
+    ):
+        p = commands.add_parser(name, help=text)
         p.add_argument("name", nargs="?")
         p.add_argument("--filter")
         if name == "templates":

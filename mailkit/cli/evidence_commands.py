@@ -13,6 +13,12 @@ from ..enqueue import batch_id
 from ..errors import ConfigError, MailkitError
 from ..i18n import _
 from ..job import load_job
+from ..labels import (
+    delivery_label,
+    inbound_kind_label,
+    outcome_label,
+    state_label,
+)
 from ..logview import (
     account_sync_status,
     bounced_rows,
@@ -95,7 +101,7 @@ def _sync(ns: argparse.Namespace) -> int:
             failed = True
             out(_("{name}: {error}").format(name=name, error=err))
             continue
-        outcomes = ", ".join(f"{_(k)} {v}" for k, v in sorted(report.outcomes.items()))
+        outcomes = ", ".join(f"{outcome_label(k)} {v}" for k, v in sorted(report.outcomes.items()))
         out(_("{name}: {seen} new messages, {found} reports and replies ({outcomes}); {unmatched} "
               "unmatched, {moved} moved").format(
             name=name, seen=report.seen, found=report.found, outcomes=outcomes or "-",
@@ -103,9 +109,18 @@ def _sync(ns: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+# Stored values printed in the reader's language; the export keeps the raw ones.
+_SHOWN_AS = {
+    "state": state_label,
+    "delivery": delivery_label,
+    "kind": inbound_kind_label,
+    "outcome": outcome_label,
+}
+
+
 def _show(rows: list[dict[str, Any]], export: str | None) -> int:
     for row in rows:
-        out("\t".join(str(v) for v in row.values()))
+        out("\t".join(_SHOWN_AS[k](v) if k in _SHOWN_AS else str(v) for k, v in row.items()))
     if export:
         export_rows(rows, export)
         out(_("report written to {path}").format(path=export))

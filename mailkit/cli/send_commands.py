@@ -21,8 +21,10 @@ from ..destinations import Passwords, passwords_from_env
 from ..enqueue import batch_id
 from ..errors import TransportError
 from ..findings import format_finding
+from ..formatting import format_decimal
 from ..i18n import _
 from ..job import Job, load_job
+from ..labels import delivery_label, state_label, status_label
 from ..logview import with_delivery
 from ..outbox import Outbox, RowState
 from ..sending import ConfirmInfo, SendOutcome, SendRequest, SendRun, send_test
@@ -94,9 +96,10 @@ class _Printer:
         if now - self.last < 1.0 and not p.note:
             return
         self.last = now
-        counts = ", ".join(f"{_(s.value)} {n}" for s, n in p.counts.items())
-        eta = _(", about {s:.0f} s left").format(s=p.eta) if p.eta else ""
-        _err(_("{counts} ({rate:.0f} msg/s{eta})").format(counts=counts, rate=p.rate, eta=eta))
+        counts = ", ".join(f"{state_label(s)} {n}" for s, n in p.counts.items())
+        eta = _(", about {s} s left").format(s=format_decimal(p.eta)) if p.eta else ""
+        rate = format_decimal(p.rate)
+        _err(_("{counts} ({rate} msg/s{eta})").format(counts=counts, rate=rate, eta=eta))
 
 
 def _checked_printer() -> Any:
@@ -135,7 +138,7 @@ def _send(ns: argparse.Namespace) -> int:
             send_test(job, to=ns.test_address or "", key=row, passwords=passwords, merge=merge)
         )
         out(_("test message: {status} {code} {reply}").format(
-            status=_(result.status.value), code=result.code or "", reply=result.reply
+            status=status_label(result.status), code=result.code or "", reply=result.reply
         ))  # fmt: skip
         return EXIT_OK if result.status.value == "sent" else EXIT_FAILED
     run = SendRun(job, _request(ns), passwords=passwords, confirm=_confirmer(ns.yes), merge=merge)
@@ -186,11 +189,11 @@ def _print_report(report: BatchReport) -> None:
         text = _("{n} row(s) were being sent when the last run stopped: their outcome is unknown")
         out(text.format(n=report.recovered))
     counts = ", ".join(
-        f"{_(s.value)}: {report.counts[s]}" for s in RowState if report.counts.get(s)
+        f"{state_label(s)}: {report.counts[s]}" for s in RowState if report.counts.get(s)
     )
     out(
-        _("{counts}; {n} sent in {s:.1f} s").format(
-            counts=counts, n=report.sent_now, s=report.elapsed
+        _("{counts}; {n} sent in {s} s").format(
+            counts=counts, n=report.sent_now, s=format_decimal(report.elapsed, 1)
         )
     )
     if report.reason:
@@ -213,12 +216,12 @@ def _status(ns: argparse.Namespace) -> int:
         out(_("batch '{batch}' has nothing in the outbox yet").format(batch=batch))
         return EXIT_OK
     for row in rows:
-        delivery = f"{_(row['delivery'])} {row['reason']}".strip() if row["delivery"] else ""
-        out(
-            f"{row['key']}\t{_(row['state'])}\t{row['sent_at']}\t{row['code'] or ''} {row['reply']}"
-            f"\t{delivery}"
-        )
-    out(", ".join(f"{_(s.value)}: {counts[s]}" for s in RowState if counts.get(s)))
+        delivery = ""
+        if row["delivery"]:
+            delivery = f"{delivery_label(row['delivery'])} {row['reason']}".strip()
+        reply = f"{row['code'] or ''} {row['reply']}"
+        out(f"{row['key']}\t{state_label(row['state'])}\t{row['sent_at']}\t{reply}\t{delivery}")
+    out(", ".join(f"{state_label(s)}: {counts[s]}" for s in RowState if counts.get(s)))
     if ns.export:
         write_report(rows, ns.export)
         out(_("report written to {path}").format(path=ns.export))

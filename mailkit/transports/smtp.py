@@ -32,7 +32,14 @@ from ..i18n import _
 from ..mailerlog import event
 from ..message import OutgoingMessage
 from .base import Capabilities, RecipientResult, SendResult, SendStatus, Transport
-from .smtprules import check_settings, enhanced_code, is_throttle, tls_context, xtext
+from .smtprules import (
+    check_settings,
+    data_payload,
+    enhanced_code,
+    is_throttle,
+    tls_context,
+    xtext,
+)
 
 __all__ = ["SmtpTransport", "enhanced_code", "is_throttle", "xtext"]
 
@@ -317,7 +324,7 @@ class SmtpTransport(Transport):
         self, smtp: aiosmtplib.SMTP, message: OutgoingMessage, results: tuple[RecipientResult, ...]
     ) -> SendResult:
         try:
-            reply = await smtp.data(message.data)
+            reply = await _send_data(smtp, message.data, self.settings.timeout)
         except SMTPDataError as err:
             return self._refused(smtp, message, _Reply(err.code, err.message), "data", results)
         except (SMTPException, OSError) as err:
@@ -384,6 +391,26 @@ async def _command(
     return await smtp.execute_command(
         verb + b"<" + encoded + b">", *(o.encode("ascii") for o in options)
     )
+
+
+async def _send_data(smtp: aiosmtplib.SMTP, data: bytes, timeout: float) -> aiosmtplib.SMTPResponse:
+    """DATA, the message, its reply: ``smtp.data()`` minus two regular expressions over every
+    message (a third of the CPU spent per message on a fast link); same errors as it raises."""
+    start = await smtp.execute_command(b"DATA", timeout=timeout)
+    if start.code != 354:
+        raise SMTPDataError(start.code, start.message)
+    protocol = smtp.protocol
+    if protocol is None:
+        raise SMTPServerDisconnected("Connection lost")
+    try:
+        protocol.write(data_payload(data))
+        reply = await protocol.read_response(timeout=timeout)
+    except (SMTPServerDisconnected, SMTPTimeoutError):
+        smtp.close()
+        raise
+    if reply.code != 250:
+        raise SMTPDataError(reply.code, reply.message)
+    return reply
 
 
 def _reason(err: BaseException) -> str:

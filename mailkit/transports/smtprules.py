@@ -10,9 +10,31 @@ from ..config import LOCAL_HOSTS, Security, SmtpSettings
 from ..errors import ConfigError
 from ..i18n import _
 
-__all__ = ["check_settings", "enhanced_code", "is_throttle", "tls_context", "xtext"]
+__all__ = [
+    "check_settings",
+    "data_payload",
+    "enhanced_code",
+    "is_throttle",
+    "tls_context",
+    "xtext",
+]
 
 _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")  # RFC 3463
+_BARE_LINE_ENDS = re.compile(rb"\r(?!\n)|(?<!\r)\n")
+
+
+def data_payload(message: bytes) -> bytes:
+    """What follows DATA: CRLF line ends, a dot doubled at each line start, the final
+    ``.`` line (RFC 5321 section 4.5.2). Messages built by mailkit already end lines in CRLF,
+    so the common case is two C-speed scans, not two regular expressions over the message."""
+    crlf = message.count(b"\r\n")
+    if message.count(b"\n") != crlf or message.count(b"\r") != crlf:
+        message = _BARE_LINE_ENDS.sub(b"\r\n", message)
+    if not message.endswith(b"\r\n"):
+        message += b"\r\n"
+    if message.startswith(b"."):
+        message = b"." + message
+    return message.replace(b"\r\n.", b"\r\n..") + b".\r\n"
 
 
 def enhanced_code(reply: str) -> str:

@@ -9,6 +9,7 @@ import ipywidgets as w
 
 from ..config import DEFAULT_PORTS, PROVIDER_PRESETS, DsnNotify, Security
 from ..i18n import N_
+from ..labels import DSN_NAMES
 from .kit import Labels, choose, css
 
 __all__ = ["AccountForm", "ServerForm"]
@@ -150,7 +151,7 @@ class AccountForm(w.VBox):
         self.imap.add(self.sent_folder, self.drafts_folder)
         self.dsn = {
             n: css(
-                w.Checkbox(indent=False, description=n.value, layout=w.Layout(width="9em")),
+                w.Checkbox(indent=False, layout=w.Layout(width="auto")),
                 f"mk-dsn-{n.value.lower()}",
             )
             for n in (DsnNotify.NEVER, DsnNotify.NONE, DsnNotify.ON_FAILURE,
@@ -188,6 +189,8 @@ class AccountForm(w.VBox):
             lab.text(widget, msgid)
         for key, widget in self.limits.items():
             lab.text(widget, LIMIT_NAMES[key])
+        for notify, box in self.dsn.items():
+            lab.text(box, DSN_NAMES[notify.value])  # the stored value stays e.g. "OnFailure"
         lab.text(self.sent_folder, N_("empty: found by its \\Sent flag"), "placeholder")
         lab.text(self.drafts_folder, N_("empty: found by its \\Drafts flag"), "placeholder")
         presets = [(N_("my own limits below"), "")] + [(p, p) for p in sorted(PROVIDER_PRESETS)]

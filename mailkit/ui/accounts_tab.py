@@ -15,8 +15,10 @@ from ..accounts import Account
 from ..config import Secret
 from ..diagnostics import diagnose_imap, diagnose_smtp
 from ..errors import ConfigError, MailkitError
+from ..formatting import format_decimal
 from ..i18n import N_, _
 from ..identity import resolve_sender
+from ..labels import scope_label
 from ..saved_accounts import SavedAccount, get_account, list_accounts, remove_account, save_account
 from ..store import Scope, SettingsStore
 from .account_form import AccountForm, ServerForm
@@ -123,7 +125,7 @@ class AccountsTab(Panel):
         self.state.accounts += 1
         self.notice.show(
             _("The {scope} configuration is loaded and applies to you now.").format(
-                scope=_(self.chosen_scope.value)
+                scope=scope_label(self.chosen_scope)
             ),
             "ok",
         )
@@ -172,7 +174,9 @@ class AccountsTab(Panel):
         self.list_accounts(keep=saved.account.name)
         self.state.accounts += 1
         self.notice.show(
-            _("Account {name} saved ({scope}).").format(name=account.name, scope=_(scope.value)),
+            _("Account {name} saved ({scope}).").format(
+                name=account.name, scope=scope_label(scope)
+            ),
             "ok",
         )
 
@@ -183,7 +187,7 @@ class AccountsTab(Panel):
             raise ConfigError(_("Choose a saved account first."))
         scope = self.chosen_scope
         ask = _("Delete account {name} ({scope}) and its saved passwords?").format(
-            name=saved.account.name, scope=_(scope.value)
+            name=saved.account.name, scope=scope_label(scope)
         )
 
         async def confirmed() -> bool:
@@ -232,7 +236,7 @@ class AccountsTab(Panel):
         if saved is None:
             raise ConfigError(_("Only a saved password can be shown."), setting=field)
         secret = self._store().reveal_secret(saved.account.name, saved.scope, field)
-        note = _("hidden again in {s:.0f} s").format(s=SHOWN_FOR)
+        note = _("hidden again in {s} s").format(s=format_decimal(SHOWN_FOR))
         shown = f'<code class="mk-secret">{escape(secret.reveal())}</code>'
         server.revealed.value = f"{shown} <small>{escape(note)}</small>"
         with contextlib.suppress(RuntimeError):  # no loop (tests): stays until the form changes

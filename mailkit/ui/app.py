@@ -62,8 +62,8 @@ class App(w.VBox):
         super().__init__([w.HTML(STYLE), header, self.notice, self.checks, self.tabs])
         css(self, "mk-app")
         guard = guarded(state, self.notice)
-        w.link((self.language, N_("value")), (state, "language"))
-        w.link((self.privacy, N_("value")), (state, "privacy"))
+        w.link((self.language, "value"), (state, "language"))
+        w.link((self.privacy, "value"), (state, "privacy"))
         state.observe(lambda _c: guard(self.relabel)(), names="language")
         self.tabs.observe(lambda _c: guard(self._opened)(), names="selected_index")
         for panel in panels or []:

@@ -70,7 +70,8 @@ class Checklist(w.HTML):
             kind = "error" if self._failed() else "ok"
             verdict = f'<p class="mk-{kind} mk-verdict">{escape(self.result)}</p>'
         elif self.title:
-            items.append(f'<li class="mk-step mk-pending">{escape(_("checking…"))}</li>')
+            pending = escape(_("checking…"))
+            items.append(f'<li class="mk-step mk-pending">{pending}</li>')
         head = f"<h4>{escape(self.title)}</h4>" if self.title else ""
         self.value = f'{head}<ul class="mk-steps">{"".join(items)}</ul>{verdict}'
 
@@ -86,9 +87,10 @@ def _item(step: Step) -> str:
     if step.problem is not None:
         causes = "".join(f"<li>{escape(c)}</li>" for c in step.problem.causes)
         actions = "".join(f"<li>{escape(a)}</li>" for a in step.problem.actions)
+        why, what = escape(_("Likely causes:")), escape(_("What to do:"))
         more = (
-            f'<div class="mk-explain"><b>{escape(_("Likely causes:"))}</b><ul>{causes}</ul>'
-            f"<b>{escape(_('What to do:'))}</b><ul>{actions}</ul></div>"
+            f'<div class="mk-explain"><b>{why}</b><ul>{causes}</ul>'
+            f"<b>{what}</b><ul>{actions}</ul></div>"
         )
     return (
         f'<li class="mk-step mk-step-{status}" data-step="{escape(step.name)}">'

@@ -11,7 +11,9 @@ import ipywidgets as w
 from ..catalog import CatalogTemplate, Listed
 from ..compose import compose, insert_template, save_draft, send_draft
 from ..errors import ConfigError
+from ..formatting import format_number
 from ..i18n import N_, _
+from ..labels import status_label
 from ..message import Draft
 from ..overview import recipient
 from ..preview import view
@@ -169,7 +171,7 @@ class ComposeTab(Panel):
         self._list_files()
 
     def _list_files(self) -> None:
-        rows = [[name, f"{len(data):,} B"] for name, data in self.files]
+        rows = [[name, f"{format_number(len(data))} B"] for name, data in self.files]
         self.attached.value = table([_("File"), _("Size")], rows) if rows else ""
 
     def draft(self) -> Draft:
@@ -194,7 +196,10 @@ class ComposeTab(Panel):
         rows = [[name, value] for name, value in shown.headers]
         if shown.bcc:
             rows.append([_("Bcc (envelope only)"), ", ".join(shown.bcc)])
-        files = [[n, t, f"{s:,} B", p or _("not protected")] for n, t, s, p in shown.attachments]
+        files = [
+            [n, t, f"{format_number(s)} B", p or _("not protected")]
+            for n, t, s, p in shown.attachments
+        ]
         body = message_frame(shown.html) if shown.html else text_block(shown.text)
         parts = [table([_("Header"), _("Value")], rows), body]
         if files:
@@ -234,7 +239,7 @@ class ComposeTab(Panel):
             return
         text = _("Message to {to}: {status} {code} {reply}").format(
             to=self.recipient.label or "",
-            status=_(result.status.value),
+            status=status_label(result.status),
             code=result.code or "",
             reply=result.reply,
         )

@@ -12,6 +12,7 @@ import ipywidgets as w
 from ..enqueue import batch_id
 from ..errors import ConfigError
 from ..i18n import N_, _
+from ..labels import delivery_label
 from ..outboxlog import RowState
 from ..privacy import mask_text
 from ..sendview import STATE_NAMES, destination_text, outbox_path, resend_request
@@ -204,7 +205,7 @@ def _log_table(rows: list[Any], privacy: bool) -> str:
                 )
                 continue
             if key == "delivery" and text:
-                text = _(text)  # delivered, bounced, delayed, ... (mailkit.logview)
+                text = delivery_label(text)
             if key == "reply" and row.get("code"):
                 text = f"{row['code']} {text}"
             cells.append(f"<td>{escape(mask_text(text) if privacy and masked else text)}</td>")

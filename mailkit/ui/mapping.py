@@ -14,6 +14,7 @@ import ipywidgets as w
 from ..data import ColumnSpec
 from ..findings import Finding
 from ..i18n import N_, _
+from ..labels import field_kind_label
 from .html import findings_table
 from .kit import Labels, choose, css
 
@@ -58,7 +59,8 @@ class MappingForm(w.VBox):
             drop = w.Dropdown(options=options, value=choice if choice in headers else "")
             css(drop, "mk-map", f"mk-map-{slug(col.field)}")
             star = " *" if col.required else ""
-            name = w.HTML(f"<b>{escape(col.field)}</b>{star} <small>({col.kind.value})</small>")
+            kind = escape(field_kind_label(col.kind))
+            name = w.HTML(f"<b>{escape(col.field)}</b>{star} <small>({kind})</small>")
             rows.append(w.HBox([css(name, "mk-map-field"), drop]))
             self.choosers[col.field] = drop
         if as_of is not None:

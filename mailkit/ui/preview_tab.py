@@ -10,6 +10,7 @@ import ipywidgets as w
 
 from ..errors import MailkitError
 from ..findings import Finding
+from ..formatting import format_decimal, format_number
 from ..i18n import N_, _
 from ..merge import Merge
 from ..overview import find_rows, recipient
@@ -137,7 +138,7 @@ class PreviewTab(Panel):
         self.show_findings()
         self.elapsed_ms = (time.perf_counter() - started) * 1000
         self.timing.value = "<small>{}</small>".format(
-            escape(_("built in {ms:.0f} ms").format(ms=self.elapsed_ms))
+            escape(_("built in {ms} ms").format(ms=format_decimal(self.elapsed_ms)))
         )
 
     def _show_position(self, merge: Merge, key: str, total: int) -> None:
@@ -177,7 +178,7 @@ class PreviewTab(Panel):
     def show_attachments(self, shown: MessageView) -> None:
         """Attachments with type, size and how each is protected."""
         rows = [
-            [name, mimetype, f"{size:,} B", protection or _("not protected")]
+            [name, mimetype, f"{format_number(size)} B", protection or _("not protected")]
             for name, mimetype, size, protection in shown.attachments
         ]
         if not rows:

@@ -15,10 +15,12 @@ from ..errors import ConfigError
 from ..findings import format_finding
 from ..i18n import N_, _
 from ..identity import SenderIdentity, resolve_sender
+from ..labels import status_label
 from ..merge import Merge
 from ..outboxlog import RowState
 from ..overview import recipient
 from ..privacy import mask_text
+from ..protectview import protection_choice, protection_choices, reprotect
 from ..sending import SendRequest, send_test
 from ..sendview import (
     STATE_NAMES,
@@ -67,6 +69,7 @@ class SendTab(Panel):
         self.test_address = css(w.Text(layout=w.Layout(width="420px")), "mk-test-address")
         self.test_button = button("mk-send-test")
         self.redirect = css(w.Checkbox(indent=False, layout=w.Layout(width="auto")), "mk-redirect")
+        self.protect_with = css(w.Dropdown(layout=w.Layout(width="520px")), "mk-protect-with")
         self.protection = css(w.HTML(), "mk-protection")
         self.held = css(w.Dropdown(layout=w.Layout(width="420px")), "mk-held-row")
         self.password = css(w.Password(layout=w.Layout(width="420px")), "mk-row-password")
@@ -89,6 +92,7 @@ class SendTab(Panel):
         lab.text(self.test_address, N_("your address (empty: the sender's)"), "placeholder")
         lab.text(self.test_button, N_("Send a test to me"))
         lab.text(self.redirect, N_("Redirect every message to the test address"))
+        lab.text(self.protect_with, N_("Password from"))
         lab.text(self.held, N_("Held row"))
         lab.text(self.password, N_("Password"))
         lab.text(self.password_button, N_("Use this password"))
@@ -104,6 +108,7 @@ class SendTab(Panel):
             w.HBox([self.sender]),
             self.sender_text,
             lab.heading(N_("Attachment protection")),
+            self.protect_with,
             self.protection,
             self.held_box,
             lab.heading(N_("Test first")),
@@ -119,6 +124,7 @@ class SendTab(Panel):
 
     def _wire(self) -> None:
         self.on_change(self.sender, self.choose_sender)
+        self.on_change(self.protect_with, self.choose_protection)
         self.on_change(self.mode, lambda _v: self.show_rows())
         self.on_click(self.send_button, self.send_rows)
         self.on_click(self.test_button, self.send_test)
@@ -197,11 +203,18 @@ class SendTab(Panel):
         who = to or (str(merge.identity.sender) if merge else "")
         text = _("Test message to {to}: {status} {code} {reply}").format(
             to=mask_text(who) if self.state.privacy else who,
-            status=_(result.status.value),
+            status=status_label(result.status),
             code=result.code or "",
             reply=result.reply,
         )
         self.notice.show(text.strip(), "ok" if result.status is SendStatus.SENT else "error")
+
+    def choose_protection(self, choice: str) -> None:
+        """Protect the attachments as chosen (a column, random, none); typed passwords go."""
+        made = reprotect(self._merge(), choice)
+        self.typed = {}
+        self.state.use(made)
+        self.notice.show(_("Attachment protection changed; checking again."), "ok")
 
     def use_password(self) -> None:
         """Protect a held row's files with the typed password (the field is emptied at once)."""
@@ -262,11 +275,11 @@ class SendTab(Panel):
         self.show_rows()
         if merge is None:
             self.summary.value = self.sender_text.value = self.protection.value = ""
-            self.held_box.layout.display = "none"
+            self.held_box.layout.display = self.protect_with.layout.display = "none"
             return
         self.summary.value = self._summary(merge)
         self.sender_text.value = self._sender_text(merge)
-        self.protection.value = f"<p>{escape(protection_text(merge.job))}</p>"
+        self._show_protection(merge)
         self._show_held(merge)
 
     def _summary(self, merge: Merge) -> str:
@@ -305,6 +318,13 @@ class SendTab(Panel):
         if self.state.privacy:
             text = mask_text(text)
         return f'<p class="mk-sender-explained">{escape(text)}</p>'
+
+    def _show_protection(self, merge: Merge) -> None:
+        choices = protection_choices(merge.job)
+        self.protect_with.layout.display = "flex" if choices else "none"
+        with self.quietly():
+            choose(self.protect_with, choices, protection_choice(merge.job))
+        self.protection.value = f"<p>{escape(protection_text(merge.job))}</p>"
 
     def _show_held(self, merge: Merge) -> None:
         held = merge.held()

@@ -9,6 +9,7 @@ from typing import Any
 import ipywidgets as w
 
 from ..errors import ConfigError
+from ..formatting import format_number
 from ..i18n import N_, _
 from ..preview import MessageView
 from ..privacy import mask_text
@@ -111,7 +112,7 @@ class SinkView(w.VBox):
 
 def _render(view: MessageView, privacy: bool) -> str:
     rows = [[name, mask_text(value) if privacy else value] for name, value in view.headers]
-    files = [[n, t, f"{s:,} B"] for n, t, s, _p in view.attachments]
+    files = [[n, t, f"{format_number(s)} B"] for n, t, s, _p in view.attachments]
     body = message_frame(view.html, height=360) if view.html else text_block(view.text)
     parts = [table([_("Header"), _("Value")], rows, cls="mk-header-table"), body]
     if files:

@@ -11,6 +11,7 @@ from .. import catalog
 from ..catalog import CatalogTemplate, Listed
 from ..errors import ConfigError, MailkitError
 from ..i18n import N_, _
+from ..labels import origin_label
 from ..store import Scope, SettingsStore
 from ..templates import TemplateSource
 from ..workbench import catalogue_templates, macro_palette, render_row, retemplate
@@ -204,7 +205,7 @@ class TemplatesTab(Panel):
         options = [
             (
                 f"{'★ ' if t.item.default else ''}{t.item.name} ({t.item.language}, "
-                f"{_(t.origin.value)})",
+                f"{origin_label(t.origin)})",
                 i,
             )
             for i, t in enumerate(self.listed)

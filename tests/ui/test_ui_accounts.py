@@ -12,6 +12,8 @@ from sendapp import open_app, until
 from users import Users
 
 from mailkit.accountform import ensure_sink_account
+from mailkit.config import DsnNotify
+from mailkit.i18n import language
 from mailkit.saved_accounts import get_account
 from mailkit.sink import Sink
 from mailkit.store import Scope, SettingsStore
@@ -201,3 +203,18 @@ def test_deleting_an_account_asks_first() -> None:
     tab = asyncio.run(scenario())
     assert "deleted" in tab.notice.value
     assert [v for _label, v in tab.account.options] == [""]
+
+
+def test_scope_and_notifications_are_named_in_polish_and_stored_as_values() -> None:
+    with language("pl"):
+        tab = _tab(AppState(language="pl"))
+        tab.new_button.click()
+        _fill(tab)
+        box = tab.form.dsn[DsnNotify.ON_FAILURE]
+        assert box.description == "przy niepowodzeniu"
+        box.value = True
+        tab.save_button.click()
+        assert "(ustawienia wspólne)" in html.unescape(tab.notice.value), tab.notice.value
+    assert tab.store is not None
+    saved = get_account(tab.store, "Kadry", Scope.GLOBAL)
+    assert {n.value for n in saved.account.dsn.notify} == {"OnFailure"}
