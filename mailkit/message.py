@@ -18,6 +18,7 @@ from email.headerregistry import (
     BaseHeader,
     HeaderRegistry,
     MessageIDHeader,
+    UnstructuredHeader,
 )
 from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime
@@ -51,7 +52,7 @@ def _fold_addresses(name: str, groups: Any, policy: Any) -> str:
         for addr in group.addresses:
             display = addr.display_name
             if display and not display.isascii() and not policy.utf8:
-                parts.append(f"{_encoded_words(display, name, linesep)} <{addr.addr_spec}>")
+                parts.append(f"{_encoded_words(display, linesep)} <{addr.addr_spec}>")
             else:
                 parts.append(str(addr))
     return f"{name}: " + f",{linesep} ".join(parts) + str(linesep)
@@ -69,6 +70,30 @@ def _parse_message_id(cls: type[MessageIDHeader], value: Any, kwds: dict[str, An
     MessageIDHeader.parse.__func__(cls, value, kwds)  # type: ignore[attr-defined]
 
 
+def _parse_unstructured(cls: type[UnstructuredHeader], value: Any, kwds: dict[str, Any]) -> None:
+    """A one-line text such as a Subject needs no parse tree: ``_fold_text`` encodes it.
+
+    Text that looks like an encoded word keeps the stock parse, which decodes it."""
+    if isinstance(value, str) and value.isprintable() and "=?" not in value:
+        kwds["parse_tree"] = None
+        kwds["decoded"] = value
+        return
+    UnstructuredHeader.parse.__func__(cls, value, kwds)  # type: ignore[attr-defined]
+
+
+def _fold_text(name: str, text: str, policy: Any) -> str:
+    """``Subject: text``, folded at spaces when ASCII, else as RFC 2047 encoded words (UTF-8).
+
+    Much faster than the modern folder, which parses the text again."""
+    linesep = policy.linesep
+    if (text.isascii() or policy.utf8) and len(name) + 2 + len(text) <= policy.max_line_length:
+        return f"{name}: {text}{linesep}"
+    if text.isascii():
+        folded = Header(text, "us-ascii", maxlinelen=policy.max_line_length, header_name=name)
+        return f"{name}: {folded.encode(linesep=linesep)}{linesep}"
+    return f"{name}: {_encoded_words(text, linesep)}{linesep}"
+
+
 def _parse_addresses(cls: type[AddressHeader], value: Any, kwds: dict[str, Any]) -> None:
     """Address objects need no re-parse of their own text: they are folded by _fold_addresses."""
     if not isinstance(value, str):
@@ -79,11 +104,25 @@ def _parse_addresses(cls: type[AddressHeader], value: Any, kwds: dict[str, Any])
 _UTF8 = Charset("utf-8")
 
 
-def _encoded_words(text: str, header_name: str, linesep: str) -> str:
-    """RFC 2047 encoded word(s) for a display name; one word when it fits in 75 characters."""
-    if len(text.encode("utf-8")) <= 45:  # base64 of 45 bytes + "=?utf-8?b??=" = 72 characters
+_WORD_BYTES = 42  # base64 of 42 bytes + "=?utf-8?b??=" = 68 characters, so "Subject: " fits too
+
+
+def _encoded_words(text: str, linesep: str) -> str:
+    """RFC 2047 encoded words (UTF-8, base64), one per line, never splitting a character.
+
+    ``email.header.Header`` measures every character of every candidate split (~0.7 ms for a
+    long Polish subject); whole characters of known UTF-8 length need one pass."""
+    if len(text.encode("utf-8")) <= _WORD_BYTES:
         return _UTF8.header_encode(text)
-    return Header(text, "utf-8", maxlinelen=76, header_name=header_name).encode(linesep=linesep)
+    words, start, size = [], 0, 0
+    for i, char in enumerate(text):
+        width = len(char.encode("utf-8"))
+        if size + width > _WORD_BYTES:
+            words.append(_UTF8.header_encode(text[start:i]))
+            start, size = i, 0
+        size += width
+    words.append(_UTF8.header_encode(text[start:]))
+    return f"{linesep} ".join(words)
 
 
 class _Header(BaseHeader):
@@ -96,8 +135,11 @@ class _Header(BaseHeader):
             groups = getattr(self, "groups", None)
             if groups is not None and all(g.display_name is None for g in groups):  # no groups
                 cache[key] = _fold_addresses(self.name, groups, policy)
-            elif getattr(self, "_parse_tree", True) is None:  # a plain token (_parse_message_id)
-                cache[key] = f"{self.name}: {self}{policy.linesep}"
+            elif getattr(self, "_parse_tree", True) is None:  # see _parse_unstructured
+                if isinstance(self, UnstructuredHeader):
+                    cache[key] = _fold_text(self.name, str(self), policy)
+                else:  # a plain token (_parse_message_id)
+                    cache[key] = f"{self.name}: {self}{policy.linesep}"
             else:
                 cache[key] = super().fold(policy=policy)
         return cache[key]
@@ -125,6 +167,8 @@ class _Registry(HeaderRegistry):
                 made = type(made.__name__, (made,), {"parse": classmethod(_parse_addresses)})
             elif issubclass(made, MessageIDHeader):
                 made = type(made.__name__, (made,), {"parse": classmethod(_parse_message_id)})
+            elif issubclass(made, UnstructuredHeader):
+                made = type(made.__name__, (made,), {"parse": classmethod(_parse_unstructured)})
             cls = self._classes[key] = made
         return cls
 

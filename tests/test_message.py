@@ -143,3 +143,19 @@ def test_fast_writer_gives_the_same_bytes_as_the_email_package(changes: dict[str
     msg = build_message(made, message_id="<fixed@firma.pl>", date=when)
     assert as_bytes(msg) == msg.as_bytes()
     assert freeze(made, message_id="<fixed@firma.pl>", date=when).data == msg.as_bytes()
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Przypomnienie o płatności",
+        "Przypomnienie o płatności: 3 zaległe faktury — Przedsiębiorstwo Handlowe Żuraw Sp. z o.o.",
+        "Reminder: " + "overdue invoice FV/2026/10/0012 " * 5,
+        "😀 " * 40,
+    ],
+)
+def test_subjects_survive_folding_and_keep_lines_short(subject: str) -> None:
+    data = freeze(draft(subject=subject)).data
+    assert parse(data)["Subject"] in (subject, subject.strip())
+    head = data.split(b"\r\n\r\n", 1)[0]
+    assert all(len(line) <= 78 for line in head.split(b"\r\n") if not line.startswith(b"To:"))
