@@ -30,6 +30,16 @@ def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 
 
 @pytest.fixture
+def anna_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh settings store for user "anna", with its own global key file."""
+    path = tmp_path / "settings.sqlite3"
+    monkeypatch.setenv("MAILKIT_STORE", str(path))
+    monkeypatch.setenv("JUPYTERHUB_USER", "anna")
+    monkeypatch.setenv("MAILKIT_GLOBAL_KEY_FILE", str(tmp_path / "global.key"))
+    return path
+
+
+@pytest.fixture
 def write_csv(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Write rows (first row: headers) as CSV in a chosen encoding and delimiter."""
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import textwrap
@@ -10,6 +11,7 @@ from email import message_from_bytes
 from email import policy as email_policy
 from pathlib import Path
 
+import pikepdf
 import pytest
 from stdnum.pl import pesel as stdnum_pesel
 
@@ -136,3 +138,16 @@ def pdf_text(path: Path, password: str | None = None) -> subprocess.CompletedPro
     if password is not None:
         args += ["-upw", password]
     return run(*args, path, "-")
+
+
+def pdf_opens_with(data: bytes, password: str) -> bool:
+    """True for an encrypted PDF that ``password`` opens (an open PDF is not counted)."""
+    try:
+        pikepdf.open(io.BytesIO(data)).close()
+    except pikepdf.PasswordError:
+        try:
+            pikepdf.open(io.BytesIO(data), password=password).close()
+        except pikepdf.PasswordError:
+            return False
+        return True
+    return False

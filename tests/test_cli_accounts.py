@@ -13,13 +13,9 @@ from mailkit.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 
 @pytest.fixture(autouse=True)
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "settings.sqlite3"
-    monkeypatch.setenv("MAILKIT_STORE", str(path))
-    monkeypatch.setenv("JUPYTERHUB_USER", "anna")
-    monkeypatch.setenv("MAILKIT_GLOBAL_KEY_FILE", str(tmp_path / "global.key"))
+def store(anna_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PW", "Haslo-Markera-77")
-    return path
+    return anna_store
 
 
 @pytest.fixture

@@ -19,12 +19,8 @@ from mailkit.cli.common import EXIT_OK, EXIT_USAGE
 
 
 @pytest.fixture(autouse=True)
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "settings.sqlite3"
-    monkeypatch.setenv("MAILKIT_STORE", str(path))
-    monkeypatch.setenv("JUPYTERHUB_USER", "anna")
-    monkeypatch.setenv("MAILKIT_GLOBAL_KEY_FILE", str(tmp_path / "global.key"))
-    return path
+def store(anna_store: Path) -> Path:
+    return anna_store
 
 
 def test_help_is_polish_when_the_language_is_polish() -> None:

@@ -4,7 +4,6 @@ a failing Test SMTP, the language, and Ctrl-C stopping the sink and Voila."""
 from __future__ import annotations
 
 import email
-import io
 import os
 import signal
 import socket
@@ -13,8 +12,8 @@ from email import policy
 from pathlib import Path
 from typing import Any
 
-import pikepdf
 import pytest
+from payroll import pdf_opens_with
 
 from mailkit import load_job, prepare
 from mailkit.sink import list_messages, read_message
@@ -110,7 +109,7 @@ def test_a_held_payslip_gets_its_password_in_the_browser(
             read_message(dev_app.sink_folder, item.id), policy=policy.default
         )
         for part in msg.iter_attachments():
-            if _opens(part.get_content(), "Mocne-Haslo-77"):
+            if pdf_opens_with(part.get_content(), "Mocne-Haslo-77"):
                 opened.append(str(msg["To"]))
     assert len(opened) == 1 and cells[4] in opened[0]
 
@@ -169,16 +168,3 @@ def _alive(pid: int) -> bool:
         return False
     state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     return state != "Z"
-
-
-def _opens(data: bytes, password: str) -> bool:
-    """True for an encrypted PDF that ``password`` opens (an open PDF is not counted)."""
-    try:
-        pikepdf.open(io.BytesIO(data)).close()
-    except pikepdf.PasswordError:
-        try:
-            pikepdf.open(io.BytesIO(data), password=password).close()
-        except pikepdf.PasswordError:
-            return False
-        return True
-    return False

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import email
 import html
-import io
 import socket
 import statistics
 import subprocess
@@ -14,8 +13,8 @@ import time
 from email import policy
 from pathlib import Path
 
-import pikepdf
 import pytest
+from payroll import pdf_opens_with
 from sendapp import SENDER, open_app, server_account, sink_account, until
 from smtp_server import FaultServer
 
@@ -245,7 +244,7 @@ def test_a_held_payslip_gets_a_typed_password_and_goes(samples: Path, uploaded) 
     for item in captured(folder):
         msg = email.message_from_bytes(read_message(folder, item.id), policy=policy.default)
         for part in msg.iter_attachments():
-            if _opens(part.get_content(), "Mocne-Haslo-77"):
+            if pdf_opens_with(part.get_content(), "Mocne-Haslo-77"):
                 opened.append(msg["To"])
     assert len(opened) == 1  # only the held row's payslip opens with the typed password
     assert cells[4] in opened[0]  # the employee whose PESEL was missing
@@ -321,16 +320,3 @@ def _free_port() -> int:
 def _listening(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _opens(data: bytes, password: str) -> bool:
-    """True for an encrypted PDF that ``password`` opens (an open PDF is not counted)."""
-    try:
-        pikepdf.open(io.BytesIO(data)).close()
-    except pikepdf.PasswordError:
-        try:
-            pikepdf.open(io.BytesIO(data), password=password).close()
-        except pikepdf.PasswordError:
-            return False
-        return True
-    return False
