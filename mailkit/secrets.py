@@ -1,4 +1,5 @@
-"""Secrets encrypted at rest with Fernet; keys live in 0600 files or environment variables."""
+"""Secrets encrypted at rest with Fernet; keys live in 0600 files, environment variables or,
+when asked for, the OS keyring."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import keyring
+import keyring.errors
 from cryptography.fernet import Fernet, InvalidToken
 
 from .config import Secret
@@ -23,6 +26,7 @@ __all__ = [
     "GLOBAL_KEY_FILE_ENV",
     "KEY_DIR_ENV",
     "KEY_ENV",
+    "KEY_STORE_ENV",
     "Cipher",
     "Keys",
     "create_key_file",
@@ -33,6 +37,8 @@ KEY_ENV = "MAILKIT_SECRET_KEY"  # the current user's own key (a Fernet key, base
 GLOBAL_KEY_ENV = "MAILKIT_GLOBAL_KEY"  # the key of secrets shared by all users
 GLOBAL_KEY_FILE_ENV = "MAILKIT_GLOBAL_KEY_FILE"  # where that key is kept, if not the default
 KEY_DIR_ENV = "MAILKIT_KEY_DIR"  # the folder of key files (default ~/.config/mailkit/keys)
+KEY_STORE_ENV = "MAILKIT_KEY_STORE"  # "keyring": the user's own key in the OS keyring
+_KEYRING_SERVICE = "mailkit"
 
 _GLOBAL = ""  # the owner of global (shared) secrets
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._@-]")
@@ -153,7 +159,14 @@ class Keys:
     def __init__(self, user: str, env: Mapping[str, str] | None = None) -> None:
         self.user = user
         source = os.environ if env is None else env
-        names = (KEY_ENV, GLOBAL_KEY_ENV, GLOBAL_KEY_FILE_ENV, KEY_DIR_ENV, "XDG_CONFIG_HOME")
+        names = (
+            KEY_ENV,
+            GLOBAL_KEY_ENV,
+            GLOBAL_KEY_FILE_ENV,
+            KEY_DIR_ENV,
+            KEY_STORE_ENV,
+            "XDG_CONFIG_HOME",
+        )
         self._env = {name: source[name] for name in names if source.get(name)}
         self._dir = default_key_dir(self._env)
 
@@ -169,11 +182,20 @@ class Keys:
         name = _SAFE_NAME.sub("_", owner) or "user"
         return _Where(KEY_ENV, self._dir / f"{name}.key", shared=False)
 
+    def _keyring(self, owner: str) -> bool:
+        """The user's own key lives in the OS keyring when MAILKIT_KEY_STORE=keyring (shared
+        keys stay in files: every sender must read them)."""
+        return owner != _GLOBAL and self._env.get(KEY_STORE_ENV, "").lower() == "keyring"
+
     def describe(self, owner: str) -> str:
         """Where the key of ``owner``'s secrets is looked for, for messages."""
         where = self._where(owner)
         if self._env.get(where.env):
             return _("the environment variable {name}").format(name=where.env)
+        if self._keyring(owner):
+            return _("the OS keyring (service {service}, user {user})").format(
+                service=_KEYRING_SERVICE, user=owner
+            )
         return _("the key file {path}").format(path=where.path)
 
     def cipher(self, owner: str, *, create: bool = False) -> Cipher:
@@ -183,6 +205,8 @@ class Keys:
         if value:
             source = _("the environment variable {name}").format(name=where.env)
             return Cipher(_parse_key(value.encode("ascii", "replace"), source), source)
+        if self._keyring(owner):
+            return _from_keyring(owner, self.describe(owner), create=create)
         if not where.path.exists():
             if not create:
                 raise SecretError(
@@ -218,3 +242,29 @@ class Keys:
                 setting="secret.key",
             )
         return Cipher(_parse_key(raw, source), source)
+
+
+def _from_keyring(user: str, source: str, *, create: bool) -> Cipher:
+    """The user's key from the OS keyring; a new one is stored there when ``create``."""
+    try:
+        stored = keyring.get_password(_KEYRING_SERVICE, user)
+        if stored is None and create:
+            keyring.set_password(_KEYRING_SERVICE, user, Fernet.generate_key().decode("ascii"))
+            stored = keyring.get_password(_KEYRING_SERVICE, user)
+    except keyring.errors.KeyringError as err:
+        raise SecretError(
+            _(
+                "the OS keyring cannot be used ({reason}); a server without a desktop session "
+                "has none. Unset {name} to keep the key in a 0600 file instead."
+            ).format(reason=err, name=KEY_STORE_ENV),
+            setting="secret.key",
+        ) from err
+    if stored is None:
+        raise SecretError(
+            _(
+                "no key for saved secrets in {source}; without it the saved passwords cannot "
+                "be used and must be entered again."
+            ).format(source=source),
+            setting="secret.key",
+        )
+    return Cipher(_parse_key(stored.encode("ascii", "replace"), source), source)

@@ -7,10 +7,15 @@ import pwd
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import keyring
+import keyring.backend
+import keyring.backends.fail
 import pytest
 from cryptography.fernet import Fernet
+from keyrings.alt.file import PlaintextKeyring
 from users import Users, account
 
 from mailkit.catalog import CatalogTemplate, get_template, save_template
@@ -124,6 +129,50 @@ def test_key_from_environment(users: Users, monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(SecretError, match="MAILKIT_SECRET_KEY"):
         account_for_sending(broken, "Moje")
     broken.close()
+
+
+@pytest.fixture
+def os_keyring() -> Iterator[Callable[[keyring.backend.KeyringBackend], None]]:
+    """Choose the keyring backend for one test (keyring keeps its choice per process)."""
+    before = keyring.get_keyring()
+    yield keyring.set_keyring
+    keyring.set_keyring(before)
+
+
+def test_key_in_the_os_keyring_when_asked(
+    users: Users, monkeypatch: pytest.MonkeyPatch, os_keyring: Callable[..., None]
+) -> None:
+    monkeypatch.setenv("MAILKIT_KEY_STORE", "keyring")
+    anna = users.become("anna")
+    os_keyring(PlaintextKeyring())  # a real file-backed keyring, under this test's HOME
+    save_account(
+        anna,
+        account("Moje", "anna@firma.example.com"),
+        Scope.PERSONAL,
+        secrets={"smtp.password": Secret("p1")},
+    )
+    assert not (users.home("anna") / ".config" / "mailkit" / "keys" / "anna.key").exists()
+    reopened = SettingsStore(users.store_path)
+    assert account_for_sending(reopened, "Moje").smtp.password == Secret("p1")
+    reopened.close()
+    stored = list(users.home("anna").rglob("keyring_pass.cfg"))
+    assert len(stored) == 1
+    assert "[mailkit]" in stored[0].read_text()
+
+
+def test_no_os_keyring_is_a_clear_error(
+    users: Users, monkeypatch: pytest.MonkeyPatch, os_keyring: Callable[..., None]
+) -> None:
+    monkeypatch.setenv("MAILKIT_KEY_STORE", "keyring")
+    anna = users.become("anna")
+    os_keyring(keyring.backends.fail.Keyring())  # a headless server: no keyring at all
+    with pytest.raises(SecretError, match="MAILKIT_KEY_STORE"):
+        save_account(
+            anna,
+            account("Moje", "anna@firma.example.com"),
+            Scope.PERSONAL,
+            secrets={"smtp.password": Secret("p1")},
+        )
 
 
 def test_empty_password_on_save_keeps_the_saved_one(users: Users) -> None:
