@@ -1,4 +1,5 @@
-"""``bench/app_bench.py --browser``: Preview's row switch in chromium while the app sends."""
+"""``bench/app_bench.py --browser``: the first widget, and Preview's row switch in chromium
+while the app sends."""
 
 from __future__ import annotations
 
@@ -54,11 +55,29 @@ def _switches(page: Any, label: str, count: int) -> None:
           f"max {max(times):.0f} ms")  # fmt: skip
 
 
+def _first_widget(browser: Any, url: str, opens: int = 3) -> None:
+    """Seconds from opening the page until the app's tabs are on screen, a fresh page each
+    time; Voila pre-heats kernels (voila.json), so each open after the first finds one ready."""
+    times = []
+    for _n in range(opens):
+        time.sleep(5)  # let the next pre-heated kernel get ready, as between two users
+        context = browser.new_context(viewport={"width": 1300, "height": 1000})
+        page = context.new_page()
+        started = time.perf_counter()
+        page.goto(url, wait_until="commit")
+        page.wait_for_selector(".mk-app .mk-tabs", state="visible", timeout=60_000)
+        times.append(time.perf_counter() - started)
+        context.close()
+    print(f"first widget: {', '.join(f'{t:.2f}' for t in times)} s, "
+          f"median {statistics.median(times):.2f} s (target < 3 s)")  # fmt: skip
+
+
 def _drive(url: str, n: int) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"]
         )
+        _first_widget(browser, url)
         page = browser.new_context(viewport={"width": 1300, "height": 1400}).new_page()
         page.set_default_timeout(600_000)
         page.goto(url)
@@ -87,7 +106,7 @@ def measure(root: Path, n: int, write_job: Callable[[Path, int], None]) -> None:
     write_job(root / "nb" / "jobs", n)
     notebook = _notebook(root / "nb")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "MAILKIT_"))}
-    env.update(HOME=str(root), PYTHONUNBUFFERED="1")
+    env.update(HOME=str(root), PYTHONUNBUFFERED="1", MAILKIT_LANG="en")  # the texts waited for
     port = _free_port()
     command = [sys.executable, "-m", "mailkit.localapp", f"--port={port}",
                f"--sink-port={_free_port()}", f"--sink-folder={root / 'sink'}",

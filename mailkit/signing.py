@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import ipaddress
+import os
 from pathlib import Path
 
 from cryptography import x509
@@ -25,7 +27,13 @@ from .i18n import _
 from .jobsections import SigningSettings
 from .message import OutgoingMessage
 
-__all__ = ["EXPIRY_WARNING_DAYS", "Signer", "describe_signature", "load_signer"]
+__all__ = [
+    "EXPIRY_WARNING_DAYS",
+    "Signer",
+    "describe_signature",
+    "load_signer",
+    "local_certificate",
+]
 
 EXPIRY_WARNING_DAYS = 30
 # The signed entity holds only quoted-printable and base64 parts, neither of which can contain
@@ -267,3 +275,62 @@ def _is_ca(cert: x509.Certificate) -> bool:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except x509.ExtensionNotFound:
         return False
+
+
+def local_certificate(folder: str | Path, *, days: int = 2) -> tuple[Path, Path]:
+    """A fresh self-signed server certificate for this computer (localhost, 127.0.0.1, ::1):
+    ``(certificate, key)`` as PEM files written 0600 into ``folder`` (made 0700). For local
+    stand-ins and rehearsals only; the certificate is also its own CA bundle."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost (mailkit stand-in)")])
+    now = dt.datetime.now(dt.UTC)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    hosts: list[x509.GeneralName] = [x509.DNSName("localhost")]
+    hosts += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ("127.0.0.1", "::1")]
+    usage = x509.KeyUsage(
+        digital_signature=True, content_commitment=False, key_encipherment=False,
+        data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+        encipher_only=False, decipher_only=False,
+    )  # fmt: skip
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(hosts), critical=False)
+        .add_extension(ski, critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    where = Path(folder)
+    out = (where / "localhost.pem", where / "localhost.key")
+    try:
+        where.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for path, data in zip(
+            out, (cert.public_bytes(serialization.Encoding.PEM), key_pem), strict=True
+        ):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # also when the file was there before
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+    except OSError as err:
+        raise ConfigError(
+            _("cannot write the local certificate to {folder}: {reason}").format(
+                folder=where, reason=err.strerror or err
+            ),
+            setting="certificate",
+        ) from err
+    return out

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +15,16 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_first_widget_appears_within_3_seconds(browser: Any, voila: Any, tmp_path: Path) -> None:
-    """Opening the page to the app on screen, with a warm (pre-heated) kernel; the median of
-    three opens, so that one stall of a shared machine does not decide."""
-    times = []
-    for attempt in range(3):
-        voila.wait_warm()
-        context = browser.new_context(viewport={"width": 1300, "height": 1000})
-        page = context.new_page()
-        started = time.perf_counter()
-        page.goto(voila.url, wait_until="commit")
-        page.wait_for_selector(".mk-app .mk-tabs", state="visible", timeout=30_000)
-        times.append(time.perf_counter() - started)
-        page.screenshot(path=str(tmp_path / f"first-{attempt}.png"))
-        context.close()
-    print(f"first widget after {[round(t, 2) for t in times]} s")
-    assert statistics.median(times) < 3.0
+def test_the_app_appears_on_opening_the_page(browser: Any, voila: Any, tmp_path: Path) -> None:
+    """A fresh page shows the app's tabs (how fast: bench/app_bench.py --browser)."""
+    voila.wait_warm()
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    page = context.new_page()
+    page.goto(voila.url, wait_until="commit")
+    page.wait_for_selector(".mk-app .mk-tabs", state="visible", timeout=60_000)
+    assert page.locator(".mk-tabs .lm-TabBar-tab").count() == 7
+    page.screenshot(path=str(tmp_path / "first.png"))
+    context.close()
 
 
 def _sample_customer(index: int) -> tuple[str, str, str]:
@@ -69,28 +61,26 @@ def test_sample_invoices_and_a_customer_preview(app_page: Any) -> None:
     app_page.shot("preview")
 
 
-def test_switching_rows_takes_under_200_ms(app_page: Any) -> None:
+def test_next_shows_the_next_message(app_page: Any) -> None:
+    """Each click on Next changes both the position line and the HTML body (the time it takes
+    is measured by bench/app_bench.py --browser, not here)."""
     page = app_page.page
     app_page.tab(2)
     page.wait_for_selector(".mk-body iframe.mk-frame")
-    times = []
     shown = (
         "() => [document.querySelector('.mk-position').innerText,"
         " document.querySelector('.mk-body iframe').getAttribute('srcdoc')]"
     )
-    for _step in range(6):
+    seen = {page.evaluate(shown)[0]}
+    for _step in range(3):
         before = page.evaluate(shown)
-        started = time.perf_counter()
         page.locator("button.mk-next").click()
-        # the next message is on screen: its position line and its HTML body both changed
         page.wait_for_function(
             f"old => {{ const now = ({shown})(); return now[0] !== old[0] && now[1] !== old[1]; }}",
             arg=before,
         )
-        times.append(time.perf_counter() - started)
-    median = statistics.median(times)
-    print(f"row switch: median {median * 1000:.0f} ms, all {[round(t * 1000) for t in times]}")
-    assert median <= 0.2
+        seen.add(page.evaluate(shown)[0])
+    assert len(seen) == 4
 
 
 def test_language_switch_relabels_the_app(app_page: Any) -> None:
