@@ -30,6 +30,7 @@ from .message import OutgoingMessage
 __all__ = [
     "EXPIRY_WARNING_DAYS",
     "Signer",
+    "certificate_summary",
     "describe_signature",
     "load_signer",
     "local_certificate",
@@ -256,6 +257,26 @@ def _addresses(cert: x509.Certificate) -> set[str]:
     except x509.ExtensionNotFound:
         pass
     return out
+
+
+def certificate_summary(der: bytes) -> dict[str, str | list[str]]:
+    """Subject, issuer, expiry date and host names of a DER certificate (a server's, for the
+    connection test)."""
+    cert = x509.load_der_x509_certificate(der)
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = [
+            *san.get_values_for_type(x509.DNSName),
+            *(str(ip) for ip in san.get_values_for_type(x509.IPAddress)),
+        ]
+    except x509.ExtensionNotFound:
+        names = []
+    return {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "not_after": cert.not_valid_after_utc.date().isoformat(),
+        "names": names,
+    }
 
 
 def describe_signature(p7s: bytes) -> str:

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from cryptography import x509
-
 from ..config import Security
 from ..i18n import N_, _
+from ..signing import certificate_summary
 from .explain import Problem, problem
 
 __all__ = [
@@ -205,18 +204,7 @@ def certificate_details(ssl_object: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"tls_version": ssl_object.version()}
     der = ssl_object.getpeercert(binary_form=True)
     if der:
-        cert = x509.load_der_x509_certificate(der)
-        out["subject"] = cert.subject.rfc4514_string()
-        out["issuer"] = cert.issuer.rfc4514_string()
-        out["not_after"] = cert.not_valid_after_utc.date().isoformat()
-        try:
-            san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-            out["names"] = [
-                *san.get_values_for_type(x509.DNSName),
-                *(str(ip) for ip in san.get_values_for_type(x509.IPAddress)),
-            ]
-        except x509.ExtensionNotFound:
-            out["names"] = []
+        out.update(certificate_summary(der))
     return out
 
 
