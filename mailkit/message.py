@@ -274,20 +274,35 @@ def _set_text(part: MIMEPart, body: str, subtype: str) -> None:
 
 
 _B64_LINE = 76  # 57 bytes per line, as the email package writes it under a 78-column policy
-_encoded: dict[bytes, bytes] = {}  # the same file attached to many rows is encoded once
-_ENCODED_LIMIT = 32 << 20
 
 
-def _base64(data: bytes) -> bytes:
-    """``data`` in base64 lines of 76 characters; one C call instead of one per line."""
-    found = _encoded.get(data)
-    if found is None:
-        flat = binascii.b2a_base64(data, newline=False)
-        found = b"".join(flat[i : i + _B64_LINE] + b"\n" for i in range(0, len(flat), _B64_LINE))
-        if sum(map(len, _encoded)) + len(data) > _ENCODED_LIMIT:
-            _encoded.clear()
-        _encoded[data] = found
-    return found
+class _EncodedFiles:
+    """Base64 lines by file content, bounded by the files' total size: the same file attached
+    to many rows is encoded once."""
+
+    LIMIT = 32 << 20
+
+    def __init__(self) -> None:
+        self._lines: dict[bytes, bytes] = {}
+        self._size = 0
+
+    def __call__(self, data: bytes) -> bytes:
+        """``data`` in base64 lines of 76 characters; one C call instead of one per line."""
+        found = self._lines.get(data)
+        if found is None:
+            flat = binascii.b2a_base64(data, newline=False)
+            found = b"".join(
+                flat[i : i + _B64_LINE] + b"\n" for i in range(0, len(flat), _B64_LINE)
+            )
+            if self._size + len(data) > self.LIMIT:
+                self._lines.clear()
+                self._size = 0
+            self._lines[data] = found
+            self._size += len(data)
+        return found
+
+
+_base64 = _EncodedFiles()
 
 
 def _set_attachment(part: MIMEPart, data: bytes, maintype: str, subtype: str, **kw: Any) -> None:

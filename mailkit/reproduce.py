@@ -16,7 +16,7 @@ import tempfile
 import threading
 import tomllib
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from secrets import token_urlsafe
 from typing import Any, Self
@@ -34,32 +34,14 @@ from .preview import Format, preview
 from .saved_accounts import account_for_sending
 from .secrets import KEY_DIR_ENV, Keys
 from .signing import local_certificate
-from .sink import Sink
+from .sink import Sink, quiet_tls_failures
 from .store import SettingsStore, current_user
 
 __all__ = ["Reproduction", "StandIn", "open_bundle"]
 
 STOP_SECONDS = 10.0  # the longest the stand-in may take to start or stop
-SERVER_LOG = "mail.log"  # where aiosmtpd (under the Sink) logs sessions
 
 log = logging.getLogger(__name__)
-
-
-class _ExpectedTlsFailure(logging.Filter):
-    """A client refusing the stand-in's certificate is what the untrusted rehearsal shows: one
-    line in mailkit's log instead of the server's traceback (and no aiosmtpd-internal warning
-    on every login)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if str(record.msg).startswith("Session.login_data is deprecated"):
-            return False
-        failed = record.exc_info[1] if record.exc_info else None
-        if type(failed).__name__ == "TLSSetupException":
-            log.info(
-                "stand-in: a client gave up during STARTTLS (it did not trust the certificate)"
-            )
-            return False
-        return True
 
 
 class Reproduction:
@@ -223,7 +205,7 @@ class StandIn:
         self.sink = Sink(self.folder / "mail", tls=tls, users={self.login: self.password.reveal()})
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._quiet = _ExpectedTlsFailure()
+        self._unquiet: Callable[[], None] | None = None
 
     @property
     def port(self) -> int:
@@ -252,7 +234,7 @@ class StandIn:
         thread = threading.Thread(target=loop.run_forever, name="mailkit-stand-in", daemon=True)
         thread.start()
         self._loop, self._thread = loop, thread
-        logging.getLogger(SERVER_LOG).addFilter(self._quiet)
+        self._unquiet = quiet_tls_failures()
         try:
             asyncio.run_coroutine_threadsafe(self.sink.start(), loop).result(STOP_SECONDS)
         except BaseException:
@@ -271,7 +253,9 @@ class StandIn:
                 thread.join(STOP_SECONDS)
                 if not thread.is_alive():
                     loop.close()
-        logging.getLogger(SERVER_LOG).removeFilter(self._quiet)
+        if self._unquiet is not None:
+            self._unquiet()
+            self._unquiet = None
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> Self:

@@ -9,7 +9,7 @@ import email.policy
 import logging
 import mailbox
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,11 +24,37 @@ __all__ = [
     "Sink",
     "is_mailkit_sink",
     "list_messages",
+    "quiet_tls_failures",
     "read_message",
     "serve_sink",
 ]
 
 log = logging.getLogger(__name__)
+
+_SERVER_LOG = "mail.log"  # where aiosmtpd logs its sessions
+
+
+class _ExpectedTlsFailure(logging.Filter):
+    """A client refusing the sink's certificate (a rehearsal of an untrusted server): one line
+    in mailkit's log instead of aiosmtpd's traceback, and no aiosmtpd-internal warning on
+    every login."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Session.login_data is deprecated"):
+            return False
+        failed = record.exc_info[1] if record.exc_info else None
+        if type(failed).__name__ == "TLSSetupException":
+            log.info("sink: a client gave up during STARTTLS (it did not trust the certificate)")
+            return False
+        return True
+
+
+def quiet_tls_failures() -> Callable[[], None]:
+    """Keep expected STARTTLS refusals out of the server log; call the result to undo."""
+    server_log, quiet = logging.getLogger(_SERVER_LOG), _ExpectedTlsFailure()
+    server_log.addFilter(quiet)
+    return lambda: server_log.removeFilter(quiet)
+
 
 ENVELOPE_HEADER = "X-Mailkit-Envelope-To"  # the envelope, Bcc included, as Mailpit shows it
 SIZE_LIMIT = 50 * 1024 * 1024
