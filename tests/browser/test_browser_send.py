@@ -131,15 +131,23 @@ def test_a_failing_test_smtp_explains_itself(dev_page: Any) -> None:
         ("mk-smtp-host", "127.0.0.1"),
     ):
         page.locator(f".{cls} input").fill(value)
-    page.locator(".mk-smtp-port input").fill(str(_closed_port()))
+    # security first: choosing it brings its usual port, which must not replace the typed one
     page.locator(".mk-smtp-security select").select_option(label="none (this computer only)")
+    page.wait_for_function("() => document.querySelector('.mk-smtp-port input').value === '25'")
+    port = _closed_port()
+    page.locator(".mk-smtp-port input").fill(str(port))
+    page.locator(".mk-smtp-port input").press("Tab")  # an IntText sends its value on change
     page.locator("button.mk-test-smtp").click()
+    page.wait_for_selector(".mk-checklist .mk-verdict, .mk-accounts .mk-notice .mk-error")
+    shown = page.locator(".mk-checklist").inner_text()
+    problem = page.locator(".mk-accounts .mk-notice").first.inner_text()
+    assert f"127.0.0.1:{port}" in shown, (shown, problem)
     failed = page.locator(".mk-checklist li.mk-step-failed")
-    failed.wait_for()
+    assert failed.count() == 1, (shown, problem)
     text = failed.inner_text()
     assert "connection refused" in text
     assert "Likely causes:" in text and "What to do:" in text
-    page.wait_for_selector(".mk-checklist .mk-verdict:has-text('failed')")
+    assert "failed" in page.locator(".mk-checklist .mk-verdict").inner_text()
     dev_page.shot("test-smtp")
 
 
