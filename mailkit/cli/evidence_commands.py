@@ -11,6 +11,7 @@ from ..accountsync import enabled_accounts, set_sync, sync_run
 from ..correction import CorrectionRun
 from ..enqueue import batch_id
 from ..errors import ConfigError, MailkitError
+from ..eventloop import run as run_sending
 from ..i18n import _
 from ..job import load_job
 from ..labels import (
@@ -149,7 +150,7 @@ def _resend(ns: argparse.Namespace) -> int:
     request = SendRequest(batch=ns.batch or "", outbox=_outbox(ns))
     run = CorrectionRun(job, ns.row, request, address=ns.address or "",
                         passwords=_passwords(job), confirm=_confirmer(ns.yes))  # fmt: skip
-    outcome = asyncio.run(_run_with_signals(run))
+    outcome = run_sending(_run_with_signals(run))
     if not outcome.enqueued.ok:
         for line in outcome.enqueued.report.lines():
             out(line)

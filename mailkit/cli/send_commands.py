@@ -20,6 +20,7 @@ from ..data import write_report
 from ..destinations import Passwords, passwords_from_env
 from ..enqueue import batch_id
 from ..errors import TransportError
+from ..eventloop import run as run_sending
 from ..findings import format_finding
 from ..formatting import format_decimal
 from ..i18n import _
@@ -134,7 +135,7 @@ def _send(ns: argparse.Namespace) -> int:
     passwords = _passwords(job)
     if ns.test_to_me:
         row = (ns.row or [""])[0]
-        result = asyncio.run(
+        result = run_sending(
             send_test(job, to=ns.test_address or "", key=row, passwords=passwords, merge=merge)
         )
         out(_("test message: {status} {code} {reply}").format(
@@ -145,7 +146,7 @@ def _send(ns: argparse.Namespace) -> int:
     run.progress = _Printer()
     run.check_progress = _checked_printer()
     try:
-        outcome = asyncio.run(_run_with_signals(run))
+        outcome = run_sending(_run_with_signals(run))
     except TransportError as err:  # login refused, TLS, server down: nothing was sent
         return fail(err.message, EXIT_STOPPED)
     return _summarise(outcome)
