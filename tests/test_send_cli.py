@@ -134,6 +134,26 @@ def test_wrong_password_stops_before_anything(tmp_path: Path, monkeypatch) -> No
     assert server.handler.commands["MAIL"] == 0
 
 
+@pytest.mark.parametrize(("tls", "security"), [("starttls", "starttls"), ("implicit", "tls")])
+def test_send_over_tls_with_a_login(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tls: str, security: str
+) -> None:
+    """The command line's loop (uvloop where installed) does TLS, login and DATA end to end."""
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "dobre")
+    with FaultServer(tls=tls, users={"kadry": "dobre"}, tmp=tmp_path) as server:
+        settings = f'security = "{security}"\nusername = "kadry"\nca_bundle = "{server.ca_bundle}"'
+        rest = SMTP.format(port=server.port, connections=2).replace('security = "none"', settings)
+        rest = rest.replace('host = "127.0.0.1"', 'host = "localhost"')
+        job = write_job(tmp_path, people(3), rest=rest)
+        result = mailkit("send", job, "--yes")
+        stored = server.stored
+    assert result.returncode == EXIT_OK, result.stdout + result.stderr
+    assert sorted(r for s in stored for r in s.rcpt_tos) == [
+        f"osoba{i}@example.org" for i in range(1, 4)
+    ]
+    assert "dobre" not in result.stdout + result.stderr
+
+
 @pytest.mark.slow
 def test_sigkill_mid_batch_then_resume_every_message_exactly_once(tmp_path: Path) -> None:
     with FaultServer(tmp=tmp_path) as server:
