@@ -82,8 +82,8 @@ class FaultHandler:
       command before normal behaviour resumes.
     - ``refuse``: RCPT address -> reply, every time that address is given.
     - ``max_recipients``: RCPT beyond this many in one transaction gets ``452 4.5.3``.
-    - ``drop``: queue of ``"before_dot"`` (close right after 354) or ``"after_dot"`` (store
-      the message, then close without replying) for the next DATA commands.
+    - ``drop``: queue of ``"before_dot"`` (close after 354 and a line of the message) or
+      ``"after_dot"`` (store the message, then close without replying) for the next DATAs.
     - ``stall``: per command, seconds to wait before answering (queue, one per command).
     - ``users``: login -> password for PLAIN/LOGIN; ``tokens``: valid XOAUTH2 bearer tokens.
     - ``dsn``, ``smtputf8``, ``pipelining``, ``size``: extensions advertised in EHLO.
@@ -104,6 +104,7 @@ class FaultHandler:
     stored: list[Stored] = field(default_factory=list)
     commands: Counter[str] = field(default_factory=Counter)
     logins: list[tuple[str, str]] = field(default_factory=list)  # (mechanism, login), no secret
+    pipelined: list[bool] = field(default_factory=list)  # per MAIL: RCPT already in the buffer
 
     def _next(self, table: dict[str, list[Any]], command: str) -> Any:
         queue = table.get(command)
@@ -140,6 +141,8 @@ class FaultHandler:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        buffered = getattr(server._reader, "_buffer", b"")  # the client did not wait for 250
+        self.pipelined.append(b"RCPT" in bytes(buffered).upper())
         reply = await self._before("MAIL")
         if reply:
             return reply
@@ -229,12 +232,19 @@ class _FaultSMTP(SMTP):
             return
         await super()._handle_client()
 
+    async def push(self, status: str) -> None:
+        await super().push(status)
+        if status.startswith("421") and self.transport is not None:
+            self.transport.close()  # RFC 5321 3.8: nothing is said after a 421
+
     async def smtp_DATA(self, arg: str) -> None:
         drop = self.handler.drop
         if drop and drop[0] == "before_dot" and self.envelope and self.envelope.rcpt_tos:
             drop.pop(0)
             self.handler.commands["DATA"] += 1
             await self.push("354 End data with <CR><LF>.<CR><LF>")
+            with contextlib.suppress(Exception):  # the first line of the message, then the drop
+                await asyncio.wait_for(self._reader.readline(), 5)
             assert self.transport is not None
             self.transport.abort()
             return

@@ -28,8 +28,36 @@ from mailkit.outbox import Outbox, RowState
 from mailkit.transports.base import SendStatus
 from mailkit.transports.smtp import SmtpTransport
 
+try:
+    import uvloop
+except ImportError:  # Windows
+    uvloop = None
+
 PASSWORD = "Bardzo-Tajne-42"
 USERS = {"kadry@firma.example.com": PASSWORD}
+
+
+@pytest.fixture(
+    autouse=True,
+    params=["asyncio, pipelined", "asyncio, one command at a time", "uvloop, pipelined"],
+)
+def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every case three ways: MAIL/RCPT/DATA pipelined (RFC 2920) or one at a time (a server
+    without PIPELINING), on asyncio's loop (the app's kernel) and on uvloop (``mailkit send``)."""
+    loop, _sep, commands = str(request.param).partition(", ")
+    if commands == "one command at a time":
+        start = FaultServer.start
+
+        def without_pipelining(server: FaultServer) -> FaultServer:
+            server.handler.pipelining = False
+            return start(server)
+
+        monkeypatch.setattr(FaultServer, "start", without_pipelining)
+    if loop == "uvloop":
+        if uvloop is None:
+            pytest.skip("uvloop is not installed here")
+        monkeypatch.setattr(asyncio, "run", uvloop.run)
+    return str(request.param)
 
 
 @pytest.fixture
@@ -97,6 +125,29 @@ def test_02_greeting_421_pauses_with_backoff_nothing_failed(tmp_path, outbox, pl
     assert report.counts == {RowState.SENT: 3}
     assert any("421" in n and "trying again" in n for n in notes)
     assert len(plain.stored) == 3
+
+
+@pytest.mark.parametrize("command", ["MAIL", "RCPT", "DATA"])
+def test_02_421_then_close_mid_session_pauses_the_batch_and_sends_once(
+    tmp_path, outbox, plain, command
+) -> None:
+    job = job_of(tmp_path, 3)
+    journal(job, outbox)
+    plain.handler.replies[command] = ["421 4.7.0 slow down"]  # then the server hangs up
+    notes: list[str] = []
+    options = BatchOptions(connections=1, backoff=0.1, backoff_max=0.4, max_attempts=8)
+    sender = BatchSender(
+        outbox,
+        job.name,
+        lambda: SmtpTransport(smtp_settings(plain)),
+        options,
+        progress=lambda p: notes.append(p.note) if p.note else None,
+    )
+    report = asyncio.run(sender.run())
+    assert report.counts == {RowState.SENT: 3}
+    assert any("asks to slow down (421" in n for n in notes), notes  # the batch paused
+    assert len(plain.stored) == 3
+    assert max(stored_ids(plain).values()) == 1
 
 
 # 3 -------------------------------------------------------------------------------------------

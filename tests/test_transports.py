@@ -25,7 +25,9 @@ from mailkit.transports import (
     Transport,
     draft_filename,
 )
+from mailkit.transports.base import SendResult
 from mailkit.transports.smtp import SmtpTransport
+from mailkit.transports.smtppipe import ConnectionClosed, PipelinedReplies, Reply, command_line
 from mailkit.transports.smtprules import data_payload
 
 
@@ -208,3 +210,74 @@ def test_data_payload_ends_lines_in_crlf_and_doubles_leading_dots(
     message: bytes, wire: bytes
 ) -> None:
     assert data_payload(message) == wire
+
+
+@pytest.mark.parametrize("offered", [True, False], ids=["PIPELINING", "no PIPELINING"])
+def test_mail_rcpt_and_data_go_in_one_write_when_the_server_pipelines(
+    tmp_path: Path, offered: bool
+) -> None:
+    with FaultServer(tmp=tmp_path) as server:
+        server.handler.pipelining = offered
+        made = SmtpTransport(
+            SmtpSettings(host="127.0.0.1", port=server.port, security=Security.NONE)
+        )
+
+        async def three() -> list[SendResult]:
+            async with made:
+                return [await made.send(outgoing(f"K{i}")) for i in range(3)]
+
+        results = run(three())
+        seen = list(server.handler.pipelined)
+        copies = [sorted(s.rcpt_tos) for s in server.stored]
+    assert [r.status for r in results] == [SendStatus.SENT] * 3
+    assert made.capabilities.pipelining is offered
+    assert seen == [offered] * 3
+    assert copies == [["b@example.com", "c@example.org"]] * 3
+
+
+class _Wire:
+    """The transport side of a connection, for feeding replies in awkward pieces."""
+
+    def __init__(self) -> None:
+        self.protocol: asyncio.BaseProtocol | None = None
+        self.closed = False
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self.protocol = protocol
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def write(self, data: bytes) -> None:
+        pass
+
+
+def test_pipelined_replies_come_whole_and_in_order_however_the_bytes_arrive() -> None:
+    async def scenario() -> list[Reply]:
+        wire = _Wire()
+        async with PipelinedReplies(wire, asyncio.Protocol()) as replies:  # type: ignore[arg-type]
+            for piece in (b"250 2.1.0 OK\r\n250-first", b" line\r\n250 sec", b"ond\r\n354 go\r\n"):
+                replies.data_received(piece)
+            got = [await replies.read(1.0) for _ in range(3)]
+            with pytest.raises(TimeoutError):
+                await replies.read(0.05)  # nothing more was said
+            replies.data_received(b"garbage\r\n")
+            with pytest.raises(ConnectionClosed):
+                await replies.read(1.0)
+        assert wire.closed
+        return got
+
+    assert run(scenario()) == [
+        Reply(250, "2.1.0 OK"),
+        Reply(250, "first line\nsecond"),
+        Reply(354, "go"),
+    ]
+
+
+def test_a_command_with_a_line_break_is_refused() -> None:
+    assert command_line(b"RCPT TO:<a@example.com>") == b"RCPT TO:<a@example.com>\r\n"
+    with pytest.raises(ValueError, match="line break"):
+        command_line(b"RCPT TO:<a@example.com>\r\nDATA")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import cast
 
 import aiosmtplib
 from aiosmtplib import (
@@ -32,6 +34,7 @@ from ..i18n import _
 from ..mailerlog import event
 from ..message import OutgoingMessage
 from .base import Capabilities, RecipientResult, SendResult, SendStatus, Transport
+from .smtppipe import ConnectionClosed, PipelinedReplies, Reply, command_line
 from .smtprules import (
     check_settings,
     data_payload,
@@ -54,6 +57,56 @@ class _Reply:
     @property
     def temporary(self) -> bool:
         return self.code is None or 400 <= self.code < 500
+
+
+_NO_REPLY = Reply(0, "")
+
+
+@dataclass(slots=True)
+class _Exchange:
+    """One pipelined transaction's replies, and how far it got (``phase``)."""
+
+    phase: str = "mail"
+    mail: Reply = _NO_REPLY
+    start: Reply = _NO_REPLY
+    final: Reply | None = None
+    rcpts: list[Reply] = field(default_factory=list)
+    results: tuple[RecipientResult, ...] = ()
+
+    def refusal(self) -> tuple[Reply, str] | None:
+        """What the server refused before the connection went: a 421 is said, then closed."""
+        if self.mail.code not in (0, 250):
+            return self.mail, "mail"
+        said = [r for r in self.rcpts if r.code >= 400]
+        return (said[0], "rcpt") if said and self.phase != "sent" else None
+
+    async def run(
+        self, smtp: aiosmtplib.SMTP, commands: bytes, message: OutgoingMessage, timeout: float
+    ) -> None:
+        """Write the commands, read their replies, and send the message after a 354."""
+        protocol = smtp.protocol
+        transport = protocol.transport if protocol is not None else None
+        if protocol is None or transport is None or transport.is_closing():
+            raise ConnectionClosed("the server closed the connection")
+        # uvloop's transports are not registered as asyncio.Transport subclasses: no isinstance
+        async with PipelinedReplies(cast(asyncio.Transport, transport), protocol) as replies:
+            replies.write(commands)
+            self.mail = await replies.read(timeout)
+            self.phase = "rcpt"
+            for _address in message.recipients:
+                self.rcpts.append(await replies.read(timeout))
+            self.results = tuple(
+                RecipientResult(address, r.code in (250, 251), r.code, r.text)
+                for address, r in zip(message.recipients, self.rcpts, strict=True)
+            )
+            self.phase = "data"
+            self.start = await replies.read(timeout)
+            if self.start.code != 354 or self.mail.code != 250:
+                return
+            if any(r.accepted for r in self.results):
+                replies.write(data_payload(message.data))
+                self.phase = "sent"
+                self.final = await replies.read(timeout)
 
 
 class SmtpTransport(Transport):
@@ -245,6 +298,8 @@ class SmtpTransport(Transport):
                 ).format(where=self.where),
                 phase="mail",
             )
+        if self._caps.pipelining:
+            return await self._pipelined(smtp, message)
         refused = await self._mail(smtp, message)
         if refused is not None:
             return refused
@@ -252,6 +307,49 @@ class SmtpTransport(Transport):
         if not any(r.accepted for r in results):
             return await self._none_accepted(smtp, message, results)
         return await self._data(smtp, message, tuple(results))
+
+    async def _pipelined(self, smtp: aiosmtplib.SMTP, message: OutgoingMessage) -> SendResult:
+        """MAIL, every RCPT and DATA in one write, their replies read in order (RFC 2920); the
+        message goes only after 354 with a recipient accepted. Until then nothing can have been
+        delivered, so a drop or a timeout defers the row; after it, the outcome is unknown."""
+        try:
+            commands = self._commands(message)
+        except ValueError as err:  # validated addresses never get here; refused for good
+            return SendResult(SendStatus.FAILED, message.message_id, reply=str(err), phase="mail")
+        talk = _Exchange()
+        try:
+            await talk.run(smtp, commands, message, self.settings.timeout)
+        except (TimeoutError, ConnectionError) as err:
+            refusal = talk.refusal()
+            if refusal is not None:  # the reply counts, not the drop that followed it
+                smtp.close()
+                said, phase = refusal
+                if phase == "mail":
+                    return self._mail_refused(smtp, message, _Reply(said.code, said.text))
+                return self._refused(smtp, message, _Reply(said.code, said.text), phase)
+            status = SendStatus.UNKNOWN if talk.phase == "sent" else SendStatus.DEFERRED
+            phase = "data" if talk.phase == "sent" else talk.phase
+            return self._broken(smtp, message, err, phase, status=status, results=talk.results)
+        mail, start, final, results = talk.mail, talk.start, talk.final, talk.results
+        if start.code == 354 and final is None:
+            smtp.close()  # 354 with nobody to deliver to: end the session rather than send
+        if mail.code != 250:
+            return self._mail_refused(smtp, message, _Reply(mail.code, mail.text))
+        if not any(r.accepted for r in results):
+            return await self._none_accepted(smtp, message, list(results))
+        if final is None:
+            return self._refused(smtp, message, _Reply(start.code, start.text), "data", results)
+        if final.code != 250:
+            return self._refused(smtp, message, _Reply(final.code, final.text), "data", results)
+        status = SendStatus.SENT if all(r.accepted for r in results) else SendStatus.PARTIAL
+        return SendResult(status, message.message_id, results, final.code, final.text, "data")
+
+    def _commands(self, message: OutgoingMessage) -> bytes:
+        """MAIL FROM, one RCPT TO per recipient and DATA, as written on the wire."""
+        charset = "utf-8" if message.smtputf8 else "ascii"
+        lines = [_line(b"MAIL FROM:", message.mail_from, charset, self._mail_options(message))]
+        lines += [_line(b"RCPT TO:", r, charset, self._rcpt_options(r)) for r in message.recipients]
+        return b"".join([*lines, b"DATA\r\n"])
 
     def _mail_options(self, message: OutgoingMessage) -> list[str]:
         options = []
@@ -272,28 +370,31 @@ class SmtpTransport(Transport):
             return self._broken(smtp, message, err, "mail", status=SendStatus.DEFERRED)
         if reply.code == 250:
             return None
-        if reply.code in (550, 553) and enhanced_code(reply.message).startswith("5.7."):
+        return self._mail_refused(smtp, message, _Reply(reply.code, reply.message))
+
+    def _mail_refused(
+        self, smtp: aiosmtplib.SMTP, message: OutgoingMessage, reply: _Reply
+    ) -> SendResult:
+        """MAIL FROM refused: send-as refusals (5.7.x) stop the batch, others end the row."""
+        if reply.code in (550, 553) and enhanced_code(reply.text).startswith("5.7."):
             raise SenderRefusedError(
                 _(
                     "{where} refused the sender {sender}: {code} {reply}. This account may "
                     "not send as this address: send From the account's own address and put "
                     "{sender} in Reply-To, or ask the administrator for send-as rights."
                 ).format(
-                    where=self.where, sender=message.mail_from, code=reply.code, reply=reply.message
+                    where=self.where, sender=message.mail_from, code=reply.code, reply=reply.text
                 ),
                 phase="mail",
                 code=reply.code,
-                reply=reply.message,
+                reply=reply.text,
             )
-        return self._refused(smtp, message, _Reply(reply.code, reply.message), "mail")
+        return self._refused(smtp, message, reply, "mail")
 
     async def _rcpt(
         self, smtp: aiosmtplib.SMTP, message: OutgoingMessage, address: str
     ) -> RecipientResult:
-        options = []
-        notify = self.dsn.notify_param()
-        if self._caps.dsn and notify:
-            options = [f"NOTIFY={notify}", f"ORCPT=rfc822;{xtext(address)}"]
+        options = self._rcpt_options(address)
         if not smtp.is_connected:
             return RecipientResult(address, False, None, _("the connection was lost"))
         try:
@@ -302,6 +403,12 @@ class SmtpTransport(Transport):
             smtp.close()
             return RecipientResult(address, False, None, _reason(err))
         return RecipientResult(address, reply.code in (250, 251), reply.code, reply.message)
+
+    def _rcpt_options(self, address: str) -> list[str]:
+        notify = self.dsn.notify_param()
+        if self._caps.dsn and notify:
+            return [f"NOTIFY={notify}", f"ORCPT=rfc822;{xtext(address)}"]
+        return []
 
     async def _none_accepted(
         self, smtp: aiosmtplib.SMTP, message: OutgoingMessage, results: list[RecipientResult]
@@ -379,6 +486,13 @@ class SmtpTransport(Transport):
             smtp.close()
 
 
+def _line(verb: bytes, address: str, charset: str, options: list[str]) -> bytes:
+    """One pipelined MAIL FROM / RCPT TO line (see _command)."""
+    return command_line(
+        verb + b"<" + address.encode(charset) + b">", *(o.encode() for o in options)
+    )
+
+
 async def _command(
     smtp: aiosmtplib.SMTP, message: OutgoingMessage, verb: bytes, address: str, options: list[str]
 ) -> aiosmtplib.SMTPResponse:
@@ -416,7 +530,7 @@ async def _send_data(smtp: aiosmtplib.SMTP, data: bytes, timeout: float) -> aios
 def _reason(err: BaseException) -> str:
     if isinstance(err, SMTPTimeoutError | TimeoutError):
         return _("no answer within the timeout")
-    if isinstance(err, SMTPServerDisconnected):
+    if isinstance(err, SMTPServerDisconnected | ConnectionClosed):
         return _("the server closed the connection")
     if isinstance(err, ConnectionRefusedError) or isinstance(err.__cause__, ConnectionRefusedError):
         return _("connection refused")
