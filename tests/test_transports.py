@@ -27,8 +27,8 @@ from mailkit.transports import (
 )
 from mailkit.transports.base import SendResult
 from mailkit.transports.smtp import SmtpTransport
-from mailkit.transports.smtppipe import ConnectionClosed, PipelinedReplies, Reply, command_line
 from mailkit.transports.smtprules import data_payload
+from mailkit.transports.smtptransaction import ConnectionClosed, Replies, Reply, command_line
 
 
 def outgoing(key: str = "FV/2026/10/0012") -> OutgoingMessage:
@@ -258,7 +258,7 @@ class _Wire:
 def test_pipelined_replies_come_whole_and_in_order_however_the_bytes_arrive() -> None:
     async def scenario() -> list[Reply]:
         wire = _Wire()
-        async with PipelinedReplies(wire, asyncio.Protocol()) as replies:  # type: ignore[arg-type]
+        async with Replies(wire, asyncio.Protocol()) as replies:  # type: ignore[arg-type]
             for piece in (b"250 2.1.0 OK\r\n250-first", b" line\r\n250 sec", b"ond\r\n354 go\r\n"):
                 replies.data_received(piece)
             got = [await replies.read(1.0) for _ in range(3)]

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import ssl
-from dataclasses import dataclass, field
-from typing import cast
+from dataclasses import dataclass
 
 import aiosmtplib
 from aiosmtplib import (
     SMTPAuthenticationError,
     SMTPConnectResponseError,
     SMTPConnectTimeoutError,
-    SMTPDataError,
     SMTPException,
     SMTPResponseException,
     SMTPServerDisconnected,
@@ -24,25 +21,25 @@ from aiosmtplib import (
 from ..config import DsnOptions, Security, SmtpSettings
 from ..errors import (
     AuthError,
-    ConfigError,
     ConnectError,
     SecurityError,
-    SenderRefusedError,
     TransportError,
 )
 from ..i18n import _
 from ..mailerlog import event
 from ..message import OutgoingMessage
 from .base import Capabilities, RecipientResult, SendResult, SendStatus, Transport
-from .smtppipe import ConnectionClosed, PipelinedReplies, Reply, command_line
 from .smtprules import (
+    auth_missing,
     check_settings,
-    data_payload,
     enhanced_code,
     is_throttle,
+    sender_refused,
+    smtp_password,
     tls_context,
     xtext,
 )
+from .smtptransaction import ConnectionClosed, Transaction, envelope_line
 
 __all__ = ["SmtpTransport", "enhanced_code", "is_throttle", "xtext"]
 
@@ -57,56 +54,6 @@ class _Reply:
     @property
     def temporary(self) -> bool:
         return self.code is None or 400 <= self.code < 500
-
-
-_NO_REPLY = Reply(0, "")
-
-
-@dataclass(slots=True)
-class _Exchange:
-    """One pipelined transaction's replies, and how far it got (``phase``)."""
-
-    phase: str = "mail"
-    mail: Reply = _NO_REPLY
-    start: Reply = _NO_REPLY
-    final: Reply | None = None
-    rcpts: list[Reply] = field(default_factory=list)
-    results: tuple[RecipientResult, ...] = ()
-
-    def refusal(self) -> tuple[Reply, str] | None:
-        """What the server refused before the connection went: a 421 is said, then closed."""
-        if self.mail.code not in (0, 250):
-            return self.mail, "mail"
-        said = [r for r in self.rcpts if r.code >= 400]
-        return (said[0], "rcpt") if said and self.phase != "sent" else None
-
-    async def run(
-        self, smtp: aiosmtplib.SMTP, commands: bytes, message: OutgoingMessage, timeout: float
-    ) -> None:
-        """Write the commands, read their replies, and send the message after a 354."""
-        protocol = smtp.protocol
-        transport = protocol.transport if protocol is not None else None
-        if protocol is None or transport is None or transport.is_closing():
-            raise ConnectionClosed("the server closed the connection")
-        # uvloop's transports are not registered as asyncio.Transport subclasses: no isinstance
-        async with PipelinedReplies(cast(asyncio.Transport, transport), protocol) as replies:
-            replies.write(commands)
-            self.mail = await replies.read(timeout)
-            self.phase = "rcpt"
-            for _address in message.recipients:
-                self.rcpts.append(await replies.read(timeout))
-            self.results = tuple(
-                RecipientResult(address, r.code in (250, 251), r.code, r.text)
-                for address, r in zip(message.recipients, self.rcpts, strict=True)
-            )
-            self.phase = "data"
-            self.start = await replies.read(timeout)
-            if self.start.code != 354 or self.mail.code != 250:
-                return
-            if any(r.accepted for r in self.results):
-                replies.write(data_payload(message.data))
-                self.phase = "sent"
-                self.final = await replies.read(timeout)
 
 
 class SmtpTransport(Transport):
@@ -248,14 +195,14 @@ class SmtpTransport(Transport):
             # mechanism, costing several failed logins (and lockouts) for one wrong password.
             if s.oauth2 is not None:
                 if "xoauth2" not in methods:
-                    raise _auth_missing(self.where, "XOAUTH2", methods)
+                    raise auth_missing(self.where, "XOAUTH2", methods)
                 await smtp.auth_xoauth2(s.username, await s.oauth2.token())
             elif "plain" in methods:
-                await smtp.auth_plain(s.username, _password(s))
+                await smtp.auth_plain(s.username, smtp_password(s))
             elif "login" in methods:
-                await smtp.auth_login(s.username, _password(s))
+                await smtp.auth_login(s.username, smtp_password(s))
             else:
-                raise _auth_missing(self.where, "PLAIN/LOGIN", methods)
+                raise auth_missing(self.where, "PLAIN/LOGIN", methods)
         except SMTPAuthenticationError as err:
             raise AuthError(
                 _(
@@ -298,27 +245,20 @@ class SmtpTransport(Transport):
                 ).format(where=self.where),
                 phase="mail",
             )
-        if self._caps.pipelining:
-            return await self._pipelined(smtp, message)
-        refused = await self._mail(smtp, message)
-        if refused is not None:
-            return refused
-        results = [await self._rcpt(smtp, message, r) for r in message.recipients]
-        if not any(r.accepted for r in results):
-            return await self._none_accepted(smtp, message, results)
-        return await self._data(smtp, message, tuple(results))
+        return await self._transaction(smtp, message)
 
-    async def _pipelined(self, smtp: aiosmtplib.SMTP, message: OutgoingMessage) -> SendResult:
-        """MAIL, every RCPT and DATA in one write, their replies read in order (RFC 2920); the
-        message goes only after 354 with a recipient accepted. Until then nothing can have been
-        delivered, so a drop or a timeout defers the row; after it, the outcome is unknown."""
+    async def _transaction(self, smtp: aiosmtplib.SMTP, message: OutgoingMessage) -> SendResult:
+        """MAIL, each RCPT, DATA and the message; pipelined in one write when the server offers
+        PIPELINING (RFC 2920). The message goes only after 354 with a recipient accepted: until
+        then nothing can have been delivered, so a drop or a timeout defers the row; once it is
+        on its way, the outcome is unknown (RELIABILITY.md)."""
         try:
             commands = self._commands(message)
         except ValueError as err:  # validated addresses never get here; refused for good
             return SendResult(SendStatus.FAILED, message.message_id, reply=str(err), phase="mail")
-        talk = _Exchange()
+        talk = Transaction(commands, self._caps.pipelining)
         try:
-            await talk.run(smtp, commands, message, self.settings.timeout)
+            await talk.run(smtp.protocol, message, self.settings.timeout)
         except (TimeoutError, ConnectionError) as err:
             refusal = talk.refusal()
             if refusal is not None:  # the reply counts, not the drop that followed it
@@ -344,12 +284,16 @@ class SmtpTransport(Transport):
         status = SendStatus.SENT if all(r.accepted for r in results) else SendStatus.PARTIAL
         return SendResult(status, message.message_id, results, final.code, final.text, "data")
 
-    def _commands(self, message: OutgoingMessage) -> bytes:
-        """MAIL FROM, one RCPT TO per recipient and DATA, as written on the wire."""
-        charset = "utf-8" if message.smtputf8 else "ascii"
-        lines = [_line(b"MAIL FROM:", message.mail_from, charset, self._mail_options(message))]
-        lines += [_line(b"RCPT TO:", r, charset, self._rcpt_options(r)) for r in message.recipients]
-        return b"".join([*lines, b"DATA\r\n"])
+    def _commands(self, message: OutgoingMessage) -> list[bytes]:
+        """MAIL FROM, one RCPT TO per recipient and DATA, as written on the wire. The addresses
+        come from email-validator and are sent as they are, never parsed again (RFC 5321
+        4.1.2); a line break inside one is refused (ValueError)."""
+        cs = "utf-8" if message.smtputf8 else "ascii"
+        lines = [envelope_line(b"MAIL FROM:", message.mail_from, cs, self._mail_options(message))]
+        lines += [
+            envelope_line(b"RCPT TO:", r, cs, self._rcpt_options(r)) for r in message.recipients
+        ]
+        return [*lines, b"DATA\r\n"]
 
     def _mail_options(self, message: OutgoingMessage) -> list[str]:
         options = []
@@ -361,48 +305,13 @@ class SmtpTransport(Transport):
             options += [f"RET={self.dsn.ret}", f"ENVID={xtext(message.message_id.strip('<>'))}"]
         return options
 
-    async def _mail(self, smtp: aiosmtplib.SMTP, message: OutgoingMessage) -> SendResult | None:
-        try:
-            reply = await _command(
-                smtp, message, b"MAIL FROM:", message.mail_from, self._mail_options(message)
-            )
-        except (SMTPException, OSError) as err:
-            return self._broken(smtp, message, err, "mail", status=SendStatus.DEFERRED)
-        if reply.code == 250:
-            return None
-        return self._mail_refused(smtp, message, _Reply(reply.code, reply.message))
-
     def _mail_refused(
         self, smtp: aiosmtplib.SMTP, message: OutgoingMessage, reply: _Reply
     ) -> SendResult:
         """MAIL FROM refused: send-as refusals (5.7.x) stop the batch, others end the row."""
         if reply.code in (550, 553) and enhanced_code(reply.text).startswith("5.7."):
-            raise SenderRefusedError(
-                _(
-                    "{where} refused the sender {sender}: {code} {reply}. This account may "
-                    "not send as this address: send From the account's own address and put "
-                    "{sender} in Reply-To, or ask the administrator for send-as rights."
-                ).format(
-                    where=self.where, sender=message.mail_from, code=reply.code, reply=reply.text
-                ),
-                phase="mail",
-                code=reply.code,
-                reply=reply.text,
-            )
+            raise sender_refused(self.where, message.mail_from, reply.code, reply.text)
         return self._refused(smtp, message, reply, "mail")
-
-    async def _rcpt(
-        self, smtp: aiosmtplib.SMTP, message: OutgoingMessage, address: str
-    ) -> RecipientResult:
-        options = self._rcpt_options(address)
-        if not smtp.is_connected:
-            return RecipientResult(address, False, None, _("the connection was lost"))
-        try:
-            reply = await _command(smtp, message, b"RCPT TO:", address, options)
-        except (SMTPException, OSError) as err:
-            smtp.close()
-            return RecipientResult(address, False, None, _reason(err))
-        return RecipientResult(address, reply.code in (250, 251), reply.code, reply.message)
 
     def _rcpt_options(self, address: str) -> list[str]:
         notify = self.dsn.notify_param()
@@ -426,22 +335,6 @@ class SmtpTransport(Transport):
             "rcpt",
             pause=bool(temporary) and is_throttle(first.code, first.reply),
         )
-
-    async def _data(
-        self, smtp: aiosmtplib.SMTP, message: OutgoingMessage, results: tuple[RecipientResult, ...]
-    ) -> SendResult:
-        try:
-            reply = await _send_data(smtp, message.data, self.settings.timeout)
-        except SMTPDataError as err:
-            return self._refused(smtp, message, _Reply(err.code, err.message), "data", results)
-        except (SMTPException, OSError) as err:
-            # After DATA has started a drop cannot tell "stored" from "lost" (RELIABILITY.md).
-            return self._broken(
-                smtp, message, err, "data", status=SendStatus.UNKNOWN, results=results
-            )
-        refused = [r for r in results if not r.accepted]
-        status = SendStatus.PARTIAL if refused else SendStatus.SENT
-        return SendResult(status, message.message_id, results, reply.code, reply.message, "data")
 
     def _refused(
         self,
@@ -486,47 +379,6 @@ class SmtpTransport(Transport):
             smtp.close()
 
 
-def _line(verb: bytes, address: str, charset: str, options: list[str]) -> bytes:
-    """One pipelined MAIL FROM / RCPT TO line (see _command)."""
-    return command_line(
-        verb + b"<" + address.encode(charset) + b">", *(o.encode() for o in options)
-    )
-
-
-async def _command(
-    smtp: aiosmtplib.SMTP, message: OutgoingMessage, verb: bytes, address: str, options: list[str]
-) -> aiosmtplib.SMTPResponse:
-    """MAIL FROM / RCPT TO with a validated address: no re-parsing of it (RFC 5321 4.1.2).
-
-    aiosmtplib's mail()/rcpt() parse every address again with email.utils; ours come from
-    email-validator, so they are quoted as they are (aiosmtplib still refuses CR/LF).
-    """
-    encoded = address.encode("utf-8" if message.smtputf8 else "ascii")
-    return await smtp.execute_command(
-        verb + b"<" + encoded + b">", *(o.encode("ascii") for o in options)
-    )
-
-
-async def _send_data(smtp: aiosmtplib.SMTP, data: bytes, timeout: float) -> aiosmtplib.SMTPResponse:
-    """DATA, the message, its reply: ``smtp.data()`` minus two regular expressions over every
-    message (a third of the CPU spent per message on a fast link); same errors as it raises."""
-    start = await smtp.execute_command(b"DATA", timeout=timeout)
-    if start.code != 354:
-        raise SMTPDataError(start.code, start.message)
-    protocol = smtp.protocol
-    if protocol is None:
-        raise SMTPServerDisconnected("Connection lost")
-    try:
-        protocol.write(data_payload(data))
-        reply = await protocol.read_response(timeout=timeout)
-    except (SMTPServerDisconnected, SMTPTimeoutError):
-        smtp.close()
-        raise
-    if reply.code != 250:
-        raise SMTPDataError(reply.code, reply.message)
-    return reply
-
-
 def _reason(err: BaseException) -> str:
     if isinstance(err, SMTPTimeoutError | TimeoutError):
         return _("no answer within the timeout")
@@ -550,21 +402,3 @@ def _session_details(smtp: aiosmtplib.SMTP, s: SmtpSettings) -> str:
     if s.username:
         parts.append(f"user={s.username}" + (" (oauth2)" if s.oauth2 is not None else ""))
     return "; ".join(parts)
-
-
-def _password(settings: SmtpSettings) -> str:
-    if settings.password is None:
-        raise ConfigError(
-            _("smtp user {user} needs a password").format(user=settings.username),
-            setting="smtp.password",
-        )
-    return settings.password.reveal()
-
-
-def _auth_missing(where: str, wanted: str, offered: list[str]) -> AuthError:
-    return AuthError(
-        _("{where} does not offer {wanted} login (it offers: {offered})").format(
-            where=where, wanted=wanted, offered=", ".join(offered).upper() or _("none")
-        ),
-        phase="auth",
-    )

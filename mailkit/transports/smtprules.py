@@ -1,4 +1,5 @@
-"""SMTP rules without a network: reply classes (RFC 3463), xtext (RFC 3461), TLS and settings."""
+"""SMTP rules without a network: reply classes (RFC 3463), xtext (RFC 3461), TLS, settings, and
+the errors for a refused sender, a missing password or no usable login mechanism."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ import re
 import ssl
 
 from ..config import LOCAL_HOSTS, Security, SmtpSettings
-from ..errors import ConfigError
+from ..errors import AuthError, ConfigError, SenderRefusedError
 from ..i18n import _
 
 __all__ = [
+    "auth_missing",
     "check_settings",
     "data_payload",
     "enhanced_code",
     "is_throttle",
+    "sender_refused",
+    "smtp_password",
     "tls_context",
     "xtext",
 ]
@@ -88,3 +92,37 @@ def check_settings(settings: SmtpSettings) -> None:
             _("smtp security 'none' never sends a password; use 'starttls' or 'tls'"),
             setting="smtp.security",
         )
+
+
+def sender_refused(where: str, sender: str, code: int, reply: str) -> SenderRefusedError:
+    """MAIL FROM refused with 550/553 5.7.x: this account may not send as ``sender``."""
+    return SenderRefusedError(
+        _(
+            "{where} refused the sender {sender}: {code} {reply}. This account may "
+            "not send as this address: send From the account's own address and put "
+            "{sender} in Reply-To, or ask the administrator for send-as rights."
+        ).format(where=where, sender=sender, code=code, reply=reply),
+        phase="mail",
+        code=code,
+        reply=reply,
+    )
+
+
+def smtp_password(settings: SmtpSettings) -> str:
+    """The login password, or a ConfigError naming the setting."""
+    if settings.password is None:
+        raise ConfigError(
+            _("smtp user {user} needs a password").format(user=settings.username),
+            setting="smtp.password",
+        )
+    return settings.password.reveal()
+
+
+def auth_missing(where: str, wanted: str, offered: list[str]) -> AuthError:
+    """The server offers no login mechanism mailkit can use."""
+    return AuthError(
+        _("{where} does not offer {wanted} login (it offers: {offered})").format(
+            where=where, wanted=wanted, offered=", ".join(offered).upper() or _("none")
+        ),
+        phase="auth",
+    )
