@@ -263,6 +263,15 @@ class Page:
         self.page.locator(".mk-tabs .lm-TabBar-tab").nth(index).click()
 
 
+def _checked(page: Any) -> None:
+    """Wait for the sample's preflight verdict (a new kernel may take a while on a busy machine)
+    and say what it was if it is not "ready"."""
+    summary = ".mk-preflight-summary"
+    page.wait_for_selector(f"{summary} .mk-ok, {summary} .mk-warning, {summary} .mk-error",
+                           timeout=90_000)  # fmt: skip
+    assert page.locator(f"{summary} .mk-ok").count(), page.locator(summary).inner_text()
+
+
 @pytest.fixture
 def app_page(browser: Any, voila: Voila, tmp_path: Path) -> Iterator[Page]:
     """A fresh page showing the app with the sample invoices loaded and checked."""
@@ -271,7 +280,7 @@ def app_page(browser: Any, voila: Voila, tmp_path: Path) -> Iterator[Page]:
     page = Page(context.new_page(), tmp_path)
     page.page.set_default_timeout(30_000)
     page.page.goto(voila.url)
-    page.page.wait_for_selector(".mk-preflight-summary .mk-ok")
+    _checked(page.page)
     yield page
     context.close()  # its kernel is culled when idle (voila.json) or stopped with Voila
     assert not page.errors, page.errors
@@ -285,7 +294,7 @@ def dev_page(browser: Any, dev_app: DevApp, tmp_path: Path) -> Iterator[Page]:
     page = Page(context.new_page(), tmp_path)
     page.page.set_default_timeout(30_000)
     page.page.goto(dev_app.server.url)
-    page.page.wait_for_selector(".mk-preflight-summary .mk-ok")
+    _checked(page.page)
     yield page
     context.close()
     assert not page.errors, page.errors

@@ -48,7 +48,7 @@ def test_sample_invoices_and_a_customer_preview(app_page: Any) -> None:
     frame = page.locator(".mk-body iframe.mk-frame")
     assert frame.get_attribute("sandbox") == ""  # no scripts, forms, popups or same origin
     body = page.frame_locator(".mk-body iframe.mk-frame").locator("body")
-    assert name in body.inner_text()
+    body.filter(has_text=name).wait_for()  # the frame reloads after the position changes
     assert "FV/2026/" in body.inner_text()
     headers = page.locator(".mk-headers").inner_text()
     assert address in headers
