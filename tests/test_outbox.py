@@ -142,3 +142,26 @@ def test_pending_recipients_survive_a_restart(box: Outbox) -> None:
     raw = box.db.execute("SELECT recipients, sent_at FROM messages WHERE key='K2'").fetchone()
     assert json.loads(raw[0]) == ["r2@example.org"]
     assert raw[1] is not None
+
+
+def test_refills_come_in_order_and_never_sort_the_whole_queue(box: Outbox) -> None:
+    """due() walks each state in index order and reads payloads only of the rows it takes: no
+    query sorts every waiting row (one that did made a 100,000-row batch quadratic)."""
+    box.ensure_batch("B", "job")
+    box.stage("B", [(i, message(f"K{i:03d}", "a@example.com"), "") for i in range(30)])
+    box.release("B")
+    executed: list[str] = []
+    box.db.set_trace_callback(executed.append)
+    rows: list[str] = []
+    after = -1
+    while taken := box.due("B", after, limit=7):
+        rows += [r.key for r in taken]
+        after = taken[-1].seq
+    box.db.set_trace_callback(None)
+    assert rows == [f"K{i:03d}" for i in range(30)]
+    for sql in executed:
+        plan = " ".join(str(step[-1]) for step in box.db.execute("EXPLAIN QUERY PLAN " + sql))
+        if "payloads" in sql:  # only the rows taken: at most `limit` keys
+            assert 0 < sql.count("'K") <= 7, sql
+        else:
+            assert "TEMP B-TREE" not in plan, (sql, plan)
