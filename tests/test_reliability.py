@@ -276,6 +276,23 @@ def test_10_good_to_bad_bcc_row_partial_one_copy(tmp_path, outbox, plain) -> Non
     assert delivered == {"osoba1@example.org": 1, "osoba2@example.org": 1}
 
 
+def test_10_one_refused_recipient_then_a_timeout_defers_the_row(tmp_path, outbox, plain) -> None:
+    """A 550 for one recipient is about that recipient: when the connection then times out, the
+    row is retried (deferred), not failed, and the good recipient gets one copy."""
+    rows = people(1)
+    rows[1][2] = "zly@archiwum.example.com"  # To: refused for good
+    rows[1][3] = "dobry@example.org"  # CC: its reply comes too late the first time
+    job = load(write_job(tmp_path, rows))
+    journal(job, outbox)
+    plain.handler.refuse["zly@archiwum.example.com"] = "550 5.1.1 unknown user"
+    plain.handler.stall["RCPT"] = [0.0, 1.0]
+    report = send(outbox, job.name, smtp_settings(plain, timeout_ms=300))
+    assert report.counts == {RowState.PARTIAL: 1}
+    states = [state for _at, state, _c, _r in outbox.history(job.name, "P001")]
+    assert states == ["deferred", "partial"]
+    assert Counter(r for s in plain.stored for r in s.rcpt_tos) == {"dobry@example.org": 1}
+
+
 # 11 ------------------------------------------------------------------------------------------
 def test_11_452_after_two_recipients_split_into_new_transactions(tmp_path, outbox, plain) -> None:
     rows = people(1)

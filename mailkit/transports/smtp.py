@@ -254,8 +254,9 @@ class SmtpTransport(Transport):
         on its way, the outcome is unknown (RELIABILITY.md)."""
         try:
             commands = self._commands(message)
-        except ValueError as err:  # validated addresses never get here; refused for good
-            return SendResult(SendStatus.FAILED, message.message_id, reply=str(err), phase="mail")
+        except ValueError:  # validated addresses never get here; refused for good
+            reply = _("an address contains a line break; correct it in the table")
+            return SendResult(SendStatus.FAILED, message.message_id, reply=reply, phase="mail")
         talk = Transaction(commands, self._caps.pipelining)
         try:
             await talk.run(smtp.protocol, message, self.settings.timeout)

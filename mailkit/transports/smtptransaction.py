@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, cast
 
 from ..message import OutgoingMessage
 from .base import RecipientResult
-from .smtprules import data_payload
+from .smtprules import data_payload, is_throttle
 
 __all__ = [
     "ConnectionClosed",
@@ -166,8 +166,8 @@ class Transaction:
         """What the server refused before the connection went: a 421 is said, then closed."""
         if self.mail.code not in (0, 250):
             return self.mail, "mail"
-        said = [r for r in self.rcpts if r.code >= 400]
-        return (said[0], "rcpt") if said and self.phase != "sent" else None
+        slow = [r for r in self.rcpts if is_throttle(r.code, r.text)]  # one 550 stays per rcpt
+        return (slow[0], "rcpt") if slow and self.phase != "sent" else None
 
     async def run(self, protocol: Any, message: OutgoingMessage, timeout: float) -> None:
         """Send the commands on ``protocol``'s connection (aiosmtplib's), all in one write when
