@@ -18,7 +18,7 @@ import pytest
 from sendkit import FAST, journal, load, people, send, smtp_settings, write_job
 from smtp_server import FaultServer
 
-from mailkit.batch import BatchOptions, BatchSender
+from mailkit.batch import BatchOptions, BatchReport, BatchSender
 from mailkit.config import DsnNotify, DsnOptions, Secret, Security, SmtpSettings
 from mailkit.enqueue import enqueue
 from mailkit.errors import AuthError, BatchBusyError, ConfigError, ConnectError, SecurityError
@@ -86,6 +86,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def send_noting(
+    outbox: Outbox, batch: str, server: FaultServer, *, connections: int
+) -> tuple[BatchReport, list[str]]:
+    """Send with a short backoff; the report and the progress notes (pauses, retries)."""
+    notes: list[str] = []
+    options = BatchOptions(connections=connections, backoff=0.1, backoff_max=0.4, max_attempts=8)
+    sender = BatchSender(
+        outbox,
+        batch,
+        lambda: SmtpTransport(smtp_settings(server)),
+        options,
+        progress=lambda p: notes.append(p.note) if p.note else None,
+    )
+    return asyncio.run(sender.run()), notes
+
+
 # 1 -------------------------------------------------------------------------------------------
 def test_01_closed_port_pauses_keeps_rows_queued_then_sends_once(tmp_path, outbox) -> None:
     job = job_of(tmp_path, 3)
@@ -111,16 +127,7 @@ def test_02_greeting_421_pauses_with_backoff_nothing_failed(tmp_path, outbox, pl
     journal(job, outbox)
     plain.handler.greeting = "421 4.3.2 too busy, try later"
     threading.Timer(0.3, lambda: setattr(plain.handler, "greeting", None)).start()
-    notes: list[str] = []
-    options = BatchOptions(connections=2, backoff=0.1, backoff_max=0.4, max_attempts=8)
-    sender = BatchSender(
-        outbox,
-        job.name,
-        lambda: SmtpTransport(smtp_settings(plain)),
-        options,
-        progress=lambda p: notes.append(p.note) if p.note else None,
-    )
-    report = asyncio.run(sender.run())
+    report, notes = send_noting(outbox, job.name, plain, connections=2)
     assert report.outcome == "sent"
     assert report.counts == {RowState.SENT: 3}
     assert any("421" in n and "trying again" in n for n in notes)
@@ -134,16 +141,7 @@ def test_02_421_then_close_mid_session_pauses_the_batch_and_sends_once(
     job = job_of(tmp_path, 3)
     journal(job, outbox)
     plain.handler.replies[command] = ["421 4.7.0 slow down"]  # then the server hangs up
-    notes: list[str] = []
-    options = BatchOptions(connections=1, backoff=0.1, backoff_max=0.4, max_attempts=8)
-    sender = BatchSender(
-        outbox,
-        job.name,
-        lambda: SmtpTransport(smtp_settings(plain)),
-        options,
-        progress=lambda p: notes.append(p.note) if p.note else None,
-    )
-    report = asyncio.run(sender.run())
+    report, notes = send_noting(outbox, job.name, plain, connections=1)
     assert report.counts == {RowState.SENT: 3}
     assert any("asks to slow down (421" in n for n in notes), notes  # the batch paused
     assert len(plain.stored) == 3
