@@ -67,6 +67,8 @@ class BatchSender:
         self._buffer: deque[_Item] = deque()
         self._retries: list[_Item] = []
         self._last_seq = -1
+        keys = self.options.keys
+        self._keys = None if keys is None else frozenset(keys)  # the same set for every refill
         self._exhausted = False
         self._inflight = 0
         self._changed = asyncio.Event()
@@ -214,7 +216,7 @@ class BatchSender:
             if self._buffer or self._exhausted:
                 return
             rows = await self.journal.call(
-                self.outbox.due, self.batch, self._last_seq, 200, self.options.keys
+                self.outbox.due, self.batch, self._last_seq, 200, self._keys
             )
             if not rows:
                 self._exhausted = True

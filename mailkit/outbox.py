@@ -263,22 +263,20 @@ class Outbox(OutboxLog):
     def due(
         self, batch: str, after: int = -1, limit: int = 200, keys: Iterable[str] | None = None
     ) -> list[OutboxRow]:
-        """Queued or deferred rows with ``seq > after``, in order (payload included).
+        """Queued or deferred rows with ``seq > after`` (only ``keys`` if given), in order, with
+        their payloads.
 
-        Each state is read in ``seq`` order from the messages_todo index and stops at ``limit``,
-        and only the rows taken are joined to their payloads: a refill costs the same in a
-        batch of 100,000 as in one of 100 (one query for both states sorted every waiting row).
+        Each state is walked in ``seq`` order on the messages_todo index until ``limit`` rows
+        are found, and only the rows taken are joined to their payloads, so a refill costs the
+        same in a batch of 100,000 as in one of 100. Pass ``keys`` as a frozenset to have it
+        used as it is (a sender asks for many refills with the same keys).
         """
-        wanted = list(keys) if keys is not None else []
-        first = "SELECT seq, key FROM messages WHERE batch=? AND state=? AND seq>? "
-        if keys is not None:
-            first += "AND key IN (" + ",".join("?" * len(wanted)) + ") "
-        picked: list[tuple[int, str]] = []
-        for state in ("queued", "deferred"):
-            rows = self.db.execute(
-                first + "ORDER BY seq LIMIT ?", (batch, state, after, *wanted, limit)
-            )
-            picked += rows.fetchall()
+        wanted = keys if isinstance(keys, frozenset) or keys is None else frozenset(keys)
+        picked = [
+            found
+            for state in ("queued", "deferred")
+            for found in self._waiting(batch, state, after, limit, wanted)
+        ]
         taken = [key for _seq, key in sorted(picked)[:limit]]
         if not taken:
             return []
@@ -289,6 +287,23 @@ class Outbox(OutboxLog):
         )
         cur = self.db.execute(sql + ",".join("?" * len(taken)) + ") ORDER BY seq", (batch, *taken))
         return [_row(r) for r in cur]
+
+    def _waiting(
+        self, batch: str, state: str, after: int, limit: int, wanted: frozenset[str] | None
+    ) -> list[tuple[int, str]]:
+        """The first ``limit`` (seq, key) of ``state`` after ``after``, in the wanted keys."""
+        sql = (
+            "SELECT seq, key FROM messages WHERE batch=? AND state=? AND seq>? ORDER BY seq LIMIT ?"
+        )
+        chunk = limit if wanted is None else max(limit, 1000)
+        found: list[tuple[int, str]] = []
+        while len(found) < limit:
+            rows = self.db.execute(sql, (batch, state, after, chunk)).fetchall()
+            found += rows if wanted is None else [r for r in rows if r[1] in wanted]
+            if len(rows) < chunk:
+                break
+            after = rows[-1][0]
+        return found[:limit]
 
     def apply(
         self, owner: str, claims: Sequence[tuple[str, str]], results: Sequence[Any]

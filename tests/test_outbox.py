@@ -165,3 +165,17 @@ def test_refills_come_in_order_and_never_sort_the_whole_queue(box: Outbox) -> No
             assert 0 < sql.count("'K") <= 7, sql
         else:
             assert "TEMP B-TREE" not in plan, (sql, plan)
+
+
+def test_refills_of_chosen_rows_find_them_however_far_apart(box: Outbox) -> None:
+    box.ensure_batch("C", "job")
+    box.stage("C", [(i, message(f"K{i:04d}", "a@example.com"), "") for i in range(2500)])
+    box.release("C")
+    chosen = frozenset({"K0003", "K1200", "K1201", "K2499", "nie-ma"})
+    found: list[str] = []
+    after = -1
+    while taken := box.due("C", after, limit=2, keys=chosen):
+        found += [r.key for r in taken]
+        after = taken[-1].seq
+    assert found == ["K0003", "K1200", "K1201", "K2499"]
+    assert [r.key for r in box.due("C", keys=["K2499", "K0003"])] == ["K0003", "K2499"]
