@@ -29,7 +29,7 @@ def _factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 def loop_name() -> str:
-    """ "uvloop" or "asyncio": what ``run`` will use."""
+    """The loop ``run`` will use: "uvloop" or "asyncio"."""
     return "asyncio" if _factory() is None else "uvloop"
 
 

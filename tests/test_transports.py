@@ -264,6 +264,11 @@ def test_pipelined_replies_come_whole_and_in_order_however_the_bytes_arrive() ->
             got = [await replies.read(1.0) for _ in range(3)]
             with pytest.raises(TimeoutError):
                 await replies.read(0.05)  # nothing more was said
+            asyncio.get_running_loop().call_later(0.02, replies.data_received, b"250-a bit")
+            with pytest.raises(TimeoutError):
+                await replies.read(0.1)  # half a reply is no reply
+            replies.data_received(b"\r\n250 more\r\n")
+            assert await replies.read(1.0) == Reply(250, "a bit\nmore")
             replies.data_received(b"garbage\r\n")
             with pytest.raises(ConnectionClosed):
                 await replies.read(1.0)

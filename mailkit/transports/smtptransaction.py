@@ -102,7 +102,8 @@ class Replies(asyncio.Protocol):
         except ConnectionClosed as err:
             self._close(err)
             self.transport.close()
-        self._wake()
+        if self._replies:  # a whole reply: a server trickling bytes does not reset the timeout
+            self._wake()
 
     def eof_received(self) -> bool | None:
         self._close(ConnectionClosed("the server closed the connection"))
