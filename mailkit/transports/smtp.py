@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import ssl
-from dataclasses import dataclass
 
 import aiosmtplib
 from aiosmtplib import (
@@ -39,21 +38,11 @@ from .smtprules import (
     tls_context,
     xtext,
 )
-from .smtptransaction import ConnectionClosed, Transaction, envelope_line
+from .smtptransaction import ConnectionClosed, Reply, Transaction, envelope_line
 
 __all__ = ["SmtpTransport", "enhanced_code", "is_throttle", "xtext"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class _Reply:
-    code: int | None
-    text: str
-
-    @property
-    def temporary(self) -> bool:
-        return self.code is None or 400 <= self.code < 500
 
 
 class SmtpTransport(Transport):
@@ -266,8 +255,8 @@ class SmtpTransport(Transport):
                 smtp.close()
                 said, phase = refusal
                 if phase == "mail":
-                    return self._mail_refused(smtp, message, _Reply(said.code, said.text))
-                return self._refused(smtp, message, _Reply(said.code, said.text), phase)
+                    return self._mail_refused(smtp, message, said)
+                return self._refused(smtp, message, said, phase)
             status = SendStatus.UNKNOWN if talk.phase == "sent" else SendStatus.DEFERRED
             phase = "data" if talk.phase == "sent" else talk.phase
             return self._broken(smtp, message, err, phase, status=status, results=talk.results)
@@ -275,13 +264,13 @@ class SmtpTransport(Transport):
         if start.code == 354 and final is None:
             smtp.close()  # 354 with nobody to deliver to: end the session rather than send
         if mail.code != 250:
-            return self._mail_refused(smtp, message, _Reply(mail.code, mail.text))
+            return self._mail_refused(smtp, message, mail)
         if not any(r.accepted for r in results):
-            return await self._none_accepted(smtp, message, list(results))
+            return await self._none_accepted(smtp, message, results)
         if final is None:
-            return self._refused(smtp, message, _Reply(start.code, start.text), "data", results)
+            return self._refused(smtp, message, start, "data", results)
         if final.code != 250:
-            return self._refused(smtp, message, _Reply(final.code, final.text), "data", results)
+            return self._refused(smtp, message, final, "data", results)
         status = SendStatus.SENT if all(r.accepted for r in results) else SendStatus.PARTIAL
         return SendResult(status, message.message_id, results, final.code, final.text, "data")
 
@@ -307,7 +296,7 @@ class SmtpTransport(Transport):
         return options
 
     def _mail_refused(
-        self, smtp: aiosmtplib.SMTP, message: OutgoingMessage, reply: _Reply
+        self, smtp: aiosmtplib.SMTP, message: OutgoingMessage, reply: Reply
     ) -> SendResult:
         """MAIL FROM refused: send-as refusals (5.7.x) stop the batch, others end the row."""
         if reply.code in (550, 553) and enhanced_code(reply.text).startswith("5.7."):
@@ -321,7 +310,7 @@ class SmtpTransport(Transport):
         return []
 
     async def _none_accepted(
-        self, smtp: aiosmtplib.SMTP, message: OutgoingMessage, results: list[RecipientResult]
+        self, smtp: aiosmtplib.SMTP, message: OutgoingMessage, results: tuple[RecipientResult, ...]
     ) -> SendResult:
         await self._reset(smtp)
         temporary = [r for r in results if r.code is None or r.code < 500]
@@ -330,7 +319,7 @@ class SmtpTransport(Transport):
         return SendResult(
             status,
             message.message_id,
-            tuple(results),
+            results,
             first.code,
             first.reply,
             "rcpt",
@@ -341,14 +330,15 @@ class SmtpTransport(Transport):
         self,
         smtp: aiosmtplib.SMTP,
         message: OutgoingMessage,
-        reply: _Reply,
+        reply: Reply,
         phase: str,
         results: tuple[RecipientResult, ...] = (),
     ) -> SendResult:
         if reply.code == 421:
             smtp.close()  # 421: the server closes the channel (RFC 5321 section 3.8)
-        status = SendStatus.DEFERRED if reply.temporary else SendStatus.FAILED
-        pause = reply.temporary and is_throttle(reply.code, reply.text)
+        temporary = 400 <= reply.code < 500
+        status = SendStatus.DEFERRED if temporary else SendStatus.FAILED
+        pause = temporary and is_throttle(reply.code, reply.text)
         return SendResult(
             status, message.message_id, results, reply.code, reply.text, phase, pause=pause
         )
