@@ -79,6 +79,8 @@ class FileMatcher:
             for p in settings.files
         ]
         self.claims: dict[Path, list[str]] = {}
+        self._found: dict[str, list[Path]] = {}  # each indexed row's files
+        self._folders: dict[Path, Path] = {}  # each folder, symbolic links resolved
 
     def index(self, records: Iterable[Record], context: Context) -> None:
         """Note which rows claim which file (done once, for the whole table)."""
@@ -87,6 +89,7 @@ class FileMatcher:
                 paths = self.paths(record, context(record))
             except MailkitError:
                 continue  # the row's own error shows when it is merged
+            self._found[record.key] = paths
             for path in paths:
                 self.claims.setdefault(path, []).append(record.key)
 
@@ -112,12 +115,23 @@ class FileMatcher:
             value = record.values.get(self.field)
             if value:
                 out.append(Path(str(value)).expanduser())
-        return [(p if p.is_absolute() else self.base / p).resolve() for p in out]
+        return [self._resolved(p if p.is_absolute() else self.base / p) for p in out]
+
+    def _resolved(self, path: Path) -> Path:
+        """``path.resolve()``, with each folder resolved once: thousands of rows share one."""
+        if path.name in ("", ".", ".."):
+            return path.resolve()
+        folder = self._folders.get(path.parent)
+        if folder is None:
+            folder = self._folders[path.parent] = path.parent.resolve()
+        full = folder / path.name
+        return full.resolve() if full.is_symlink() else full
 
     def read(self, record: Record, ctx: Mapping[str, Any]) -> list[tuple[Path, bytes]]:
         """The row's files with their contents; AttachmentError for a missing or shared file."""
         out = []
-        for path in self.paths(record, ctx):
+        found = self._found.get(record.key)
+        for path in found if found is not None else self.paths(record, ctx):
             others = [k for k in self.claims.get(path, ()) if k != record.key]
             if others:
                 raise AttachmentError(

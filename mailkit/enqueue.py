@@ -15,9 +15,11 @@ from .outbox import Outbox
 from .preflight import PreflightReport, preflight
 from .transports.base import Capabilities
 
-__all__ = ["Enqueued", "batch_id", "enqueue", "redirected"]
+__all__ = ["Enqueued", "Share", "batch_id", "enqueue", "in_share", "redirected"]
 
 GROUP = 500  # rows per journal commit while enqueueing
+
+Share = tuple[int, int]  # (part, parts): the rows whose position % parts == part
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
@@ -130,20 +132,25 @@ def enqueue(
     account: str = "",
     progress: Progress | None = None,
     cancel: Cancel | None = None,
+    share: Share | None = None,
+    finish: bool = True,
 ) -> Enqueued:
     """Preflight the rows not yet journaled and stage them; release them only if all passed.
 
     Rows already in the journal are neither rendered nor changed (their Message-ID and bytes
     were frozen when first enqueued), so enqueueing the same batch twice adds nothing. When
     preflight finds a blocking problem, what it staged is discarded: the fixed job is
-    rendered anew next time.
+    rendered anew next time. ``share`` stages only one sending process's part of the rows
+    and ``finish=False`` leaves releasing or discarding to the caller (mailkit.lanes).
     """
     outbox.ensure_batch(batch, merge.job.name)
     wanted = list(dict.fromkeys(keys)) if keys is not None else merge.keys()
     present = outbox.keys(batch)
-    todo = [k for k in wanted if k not in present]
-    part = merge if keys is None and not present else merge.subset(todo)
     order = {k: i for i, k in enumerate(merge.keys())}
+    mine = wanted if share is None else [k for k in wanted if in_share(order.get(k, 0), share)]
+    todo = [k for k in mine if k not in present]
+    whole = keys is None and not present and share is None
+    part = merge if whole else merge.subset(todo)
     copy_to = merge.identity.sender.envelope() if copy_bcc else ""
     stager = _Stager(outbox, batch, order, _transform(redirect, copy_to, merge.freeze), account)
     report = preflight(
@@ -155,9 +162,17 @@ def enqueue(
         cancel=cancel,
     )
     stager.flush()
+    kept = len(mine) - len(todo)
+    if not finish:
+        return Enqueued(batch, report, 0, kept)
     if report.ok:
         added = outbox.release(batch)
     else:
         outbox.discard_staged(batch)
         added = 0
-    return Enqueued(batch, report, added, len(wanted) - len(todo))
+    return Enqueued(batch, report, added, kept)
+
+
+def in_share(seq: int, share: Share | None) -> bool:
+    """True when the row at ``seq`` belongs to ``share`` (every row when there is none)."""
+    return share is None or seq % share[1] == share[0]

@@ -31,7 +31,7 @@ from .i18n import _, get_language, set_language
 from .job import Job
 from .message import Draft, OutgoingMessage
 
-__all__ = ["CHUNK", "MIN_ROWS", "parallel_messages", "usable_cpus"]
+__all__ = ["CHUNK", "MIN_ROWS", "parallel_messages", "usable_cpus", "watch_parent"]
 
 CHUNK = 8  # rows per task: ~0.3 s of work, small enough to keep both workers busy to the end
 MIN_ROWS = 100  # below this, starting the workers (~1 s) costs more than it saves
@@ -75,7 +75,7 @@ class _Setup(NamedTuple):
         return f"_Setup(job={self.job.name!r}, rows={len(self.records)}, passwords=********)"
 
 
-def _watch(parent: int) -> None:
+def watch_parent(parent: int) -> None:
     """Exit when the pool's owner is gone (a killed kernel or CLI).
 
     A pool worker holds both ends of its task pipe, so it never sees the owner die and would
@@ -94,7 +94,7 @@ def _watch(parent: int) -> None:
 def _start(setup: _Setup) -> None:
     """Worker initializer: prepare the merge once; an error is kept and raised by each task."""
     if os.name == "posix":  # on Windows os.kill would end the process, not ask about it
-        threading.Thread(target=_watch, args=(setup.parent,), daemon=True).start()
+        threading.Thread(target=watch_parent, args=(setup.parent,), daemon=True).start()
     try:
         set_language(setup.language)
         signing = Secret(setup.signing) if setup.signing else None

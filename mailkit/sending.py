@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .addresses import parse_address
 from .batch import BatchOptions, BatchReport, BatchSender, Progress
@@ -20,6 +21,8 @@ from .imap import AsyncImap
 from .job import Job
 from .merge import Merge, prepare
 from .outbox import Outbox, RowState
+from .parallel import usable_cpus
+from .parallel_enqueue import StageHelpers, fork_safe, helper_count
 from .sendspec import CopyMode
 from .transports.base import SendResult
 
@@ -40,6 +43,8 @@ class SendRequest:
     batch: str = ""  # another batch name (a new month, a new run)
     outbox: Path | None = None
     connections: int | None = None
+    processes: int | None = None  # processes that check and journal; None: one per core
+    # for a large batch (where fork is safe), 1: this process only
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,7 @@ class SendRun:
         self.progress = progress
         self.check_progress = check_progress
         self.sender: BatchSender | None = None
+        self.helpers: StageHelpers | None = None
         self._cancelled = False
         self.batch = batch_id(job, override=self.request.batch, redirect=self.request.redirect)
 
@@ -101,6 +107,8 @@ class SendRun:
         self._cancelled = True
         if self.sender is not None:
             self.sender.cancel()
+        if self.helpers is not None:
+            self.helpers.cancel()
 
     def outbox(self) -> Outbox:
         """The journal this run uses."""
@@ -112,7 +120,7 @@ class SendRun:
         outbox = self.outbox()
         try:
             async with open_destination(self.job, self.passwords) as target:
-                enqueued = await asyncio.to_thread(self._enqueue, outbox, target)
+                enqueued = await self._enqueue_anywhere(outbox, target)
                 if not enqueued.ok or self._cancelled:
                     return SendOutcome(enqueued, None)
                 if not await self._confirmed(outbox, target):
@@ -123,23 +131,60 @@ class SendRun:
         finally:
             outbox.close()
 
-    def _enqueue(self, outbox: Outbox, target: Target) -> Enqueued:
+    async def _enqueue_anywhere(self, outbox: Outbox, target: Target) -> Enqueued:
+        """Preflight and journal: on forked helpers too for a large batch, else on a thread."""
+        self.helpers = self._fork_helpers(outbox, target)
+        if self.helpers is None:
+            return await asyncio.to_thread(self._enqueue, outbox, target)
+        try:
+            staged = await self.helpers.enqueue()
+        finally:
+            self.helpers = None
+        return await asyncio.to_thread(self._after_enqueue, outbox, target, staged)
+
+    def _fork_helpers(self, outbox: Outbox, target: Target) -> StageHelpers | None:
+        """Helpers for a large batch, forked now, while this process has one thread only."""
+        asked = self.request.processes
+        if asked == 1 or (asked is None and usable_cpus() < 2) or not fork_safe():
+            return None
+        if self.merge is None:  # prepared here, so that the helpers inherit it
+            self.merge = prepare(self.job)
+        rows = len(self.request.keys) if self.request.keys else len(self.merge.records.records)
+        count = helper_count(asked, self.merge, rows)
+        if count <= 1:
+            return None
+        return StageHelpers(
+            count, self.merge, outbox, batch=self.batch, stage=self._stage_args(target),
+            check_progress=self.check_progress,
+        )  # fmt: skip
+
+    def _stage_args(self, target: Target) -> dict[str, Any]:
+        """enqueue()'s keyword arguments for this run, but progress and cancel."""
         job, req = self.job, self.request
-        merge = self.merge if self.merge is not None else prepare(job)
         redirect = parse_address(req.redirect) if req.redirect else None
+        return {
+            "keys": req.keys,
+            "capabilities": target.capabilities,
+            "dsn": job.batch.dsn,
+            "redirect": redirect,
+            "copy_bcc": job.batch.copy_to_me is CopyMode.BCC and redirect is None,
+            "account": target.account,
+        }
+
+    def _enqueue(self, outbox: Outbox, target: Target) -> Enqueued:
+        merge = self.merge if self.merge is not None else prepare(self.job)
         done = enqueue(
             merge,
             outbox,
             self.batch,
-            keys=req.keys,
-            capabilities=target.capabilities,
-            dsn=job.batch.dsn,
-            redirect=redirect,
-            copy_bcc=job.batch.copy_to_me is CopyMode.BCC and redirect is None,
-            account=target.account,
+            **self._stage_args(target),
             progress=self.check_progress,
             cancel=lambda: self._cancelled,
         )
+        return self._after_enqueue(outbox, target, done)
+
+    def _after_enqueue(self, outbox: Outbox, target: Target, done: Enqueued) -> Enqueued:
+        req = self.request
         if done.ok and req.resend_unknown:
             outbox.requeue(self.batch, RowState.UNKNOWN, req.keys)
         if done.ok and req.resend_failed:

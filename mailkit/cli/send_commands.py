@@ -126,6 +126,7 @@ def _request(ns: argparse.Namespace) -> SendRequest:
         batch=ns.batch or "",
         outbox=Path(ns.outbox) if ns.outbox else None,
         connections=ns.connections,
+        processes=ns.processes,
     )
 
 
@@ -314,6 +315,11 @@ def register(commands: Any) -> None:
         help=_("the outbox database (default: MAILKIT_OUTBOX or ~/.local/share/mailkit)"),
     )
     send.add_argument("--connections", type=int, help=_("parallel connections"))
+    send.add_argument(
+        "--processes",
+        type=int,
+        help=_("processes that check and journal a large batch (default: one per core; 1: one)"),
+    )
     add_merge_options(send)
     send.set_defaults(handler=_send)
 
