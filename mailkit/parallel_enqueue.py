@@ -35,7 +35,7 @@ from .outbox import Outbox
 from .parallel import usable_cpus, watch_parent
 from .preflight import PreflightReport
 
-__all__ = ["STAGE_MIN", "StageHelpers", "combined", "fork_safe", "helper_count"]
+__all__ = ["STAGE_MIN", "StageHelpers", "combined", "fork_safe", "helper_count", "may_fork"]
 
 STAGE_MIN = 1000  # rows below which one process is quicker than forking helpers
 
@@ -45,12 +45,21 @@ def fork_safe() -> bool:
     return "fork" in mp.get_all_start_methods() and threading.active_count() == 1
 
 
+def _wanted(asked: int | None) -> int:
+    return usable_cpus() if asked is None else asked
+
+
+def may_fork(asked: int | None) -> bool:
+    """True when helpers could be used at all: more than one process asked for (or cores, by
+    default) and fork is safe here; known before the table is read."""
+    return _wanted(asked) > 1 and fork_safe()
+
+
 def helper_count(asked: int | None, merge: Merge, rows: int) -> int:
     """How many processes stage this run: ``asked`` (None: one per core for a large batch)."""
-    wanted = usable_cpus() if asked is None else asked
-    if wanted <= 1 or (asked is None and rows < STAGE_MIN) or merge.heavy:
+    if not may_fork(asked) or (asked is None and rows < STAGE_MIN) or merge.heavy:
         return 1  # payslips and other generated files are built on worker processes already
-    return max(1, min(wanted, rows)) if fork_safe() else 1
+    return max(1, min(_wanted(asked), rows))
 
 
 def combined(reports: Sequence[PreflightReport]) -> PreflightReport:

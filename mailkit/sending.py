@@ -21,8 +21,7 @@ from .imap import AsyncImap
 from .job import Job
 from .merge import Merge, prepare
 from .outbox import Outbox, RowState
-from .parallel import usable_cpus
-from .parallel_enqueue import StageHelpers, fork_safe, helper_count
+from .parallel_enqueue import StageHelpers, helper_count, may_fork
 from .sendspec import CopyMode
 from .transports.base import SendResult
 
@@ -145,7 +144,7 @@ class SendRun:
     def _fork_helpers(self, outbox: Outbox, target: Target) -> StageHelpers | None:
         """Helpers for a large batch, forked now, while this process has one thread only."""
         asked = self.request.processes
-        if asked == 1 or (asked is None and usable_cpus() < 2) or not fork_safe():
+        if not may_fork(asked):
             return None
         if self.merge is None:  # prepared here, so that the helpers inherit it
             self.merge = prepare(self.job)
