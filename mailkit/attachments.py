@@ -98,7 +98,7 @@ class FileMatcher:
         out = []
         for parts in self.patterns:
             names = [
-                t.render(ctx, row=record.key).subject if t.names else t.source.subject
+                t.render_subject(ctx, row=record.key) if t.names else t.source.subject
                 for t in parts
             ]
             for template, name in zip(parts, names, strict=True):
@@ -229,7 +229,7 @@ class AttachmentPlan:
             raw.extend(
                 (self.names["file"], p.suffix, data) for p, data in self.matcher.read(record, ctx)
             )
-        chosen = self.name.render(ctx, row=record.key).subject if self.name else ""
+        chosen = self.name.render_subject(ctx, row=record.key) if self.name else ""
         chosen = _stem(safe_filename(chosen, ""), {s for _d, s, _c in raw})
         taken: set[str] = set()
         out = []
@@ -261,7 +261,7 @@ class AttachmentPlan:
                 else:
                     others.append((name, data))
             if others:
-                zip_name = safe_filename(self.zip_name.render(ctx, row=record.key).subject, "")
+                zip_name = safe_filename(self.zip_name.render_subject(ctx, row=record.key), "")
                 zip_name = (
                     _stem(zip_name, {".zip"}) or _stem(self.names["zip"], {".zip"})
                 ) + ".zip"

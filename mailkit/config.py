@@ -254,7 +254,7 @@ class DsnOptions:
     @property
     def requested(self) -> bool:
         """True when any NOTIFY parameter is to be sent (only where the server offers DSN)."""
-        return bool(self.notify - {DsnNotify.NONE})
+        return any(n is not DsnNotify.NONE for n in self.notify)  # no enum hashing per message
 
     def notify_param(self) -> str | None:
         """The RCPT TO parameter value, e.g. 'FAILURE,DELAY', or None."""

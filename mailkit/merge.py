@@ -316,7 +316,7 @@ def _recipient_name(template: MessageTemplate | None, ctx: dict[str, Any], row: 
     field = template.lone_macro
     if field is not None:
         return format_value(ctx.get(field), template.locale)
-    return template.render(ctx, row=row).subject
+    return template.render_subject(ctx, row=row)
 
 
 def prepare(

@@ -37,6 +37,7 @@ __all__ = [
     "build_message",
     "freeze",
     "new_message_id",
+    "transparent",
 ]
 
 
@@ -254,6 +255,23 @@ class OutgoingMessage:
     recipients: tuple[str, ...]
     data: bytes
     smtputf8: bool = False
+    # What ``freeze`` knows of the bytes, kept by the outbox, so that sending need not scan them:
+    crlf: bool = False  # no bare CR or LF: every line end is CRLF
+    transparent: bool = False  # and the last line ends, and no line begins with a dot: DATA
+    # takes the bytes as they are
+
+
+def transparent(data: bytes) -> bool:
+    """True when ``data`` can follow SMTP DATA unchanged: CRLF line ends only, the last line
+    ended, and no line beginning with a dot (RFC 5321 section 4.5.2)."""
+    lines = data.count(b"\n")
+    return (
+        data.endswith(b"\r\n")
+        and not data.startswith(b".")
+        and data.count(b"\r") == lines
+        and data.count(b"\r\n") == lines
+        and b"\r\n." not in data
+    )
 
 
 def new_message_id(domain: str) -> str:
@@ -406,11 +424,11 @@ def freeze(
     """Build ``draft`` into bytes with its envelope; the bytes never carry Bcc."""
     msg = build_message(draft, message_id=message_id, date=date)
     envelope_from = (draft.envelope_from or draft.sender).envelope()
+    data = as_bytes(msg)
+    # Every line the generator writes ends in CRLF (a header value with a line break is refused
+    # earlier), so only the last line and a line beginning with a dot need a look.
+    plain = data.endswith(b"\r\n") and b"\r\n." not in data
     return OutgoingMessage(
-        draft.key,
-        str(msg["Message-ID"]),
-        envelope_from,
-        draft.recipients,
-        as_bytes(msg),
-        draft.smtputf8,
-    )
+        draft.key, str(msg["Message-ID"]), envelope_from, draft.recipients, data,
+        draft.smtputf8, crlf=True, transparent=plain,
+    )  # fmt: skip

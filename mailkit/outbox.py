@@ -45,7 +45,9 @@ CREATE TABLE IF NOT EXISTS messages(
 CREATE INDEX IF NOT EXISTS messages_todo ON messages(batch, state, seq);
 -- The frozen bytes live apart: a state change then rewrites a small row, not the payload.
 CREATE TABLE IF NOT EXISTS payloads(
-    batch TEXT NOT NULL, key TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY(batch, key));
+    batch TEXT NOT NULL, key TEXT NOT NULL, data BLOB NOT NULL,
+    wire INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(batch, key));
+-- wire: what is known of the bytes: 0 nothing, 1 CRLF line ends, 2 and no line starts with a dot
 CREATE INDEX IF NOT EXISTS messages_account ON messages(account, sent_at);
 CREATE TABLE IF NOT EXISTS recipients(
     batch TEXT NOT NULL, key TEXT NOT NULL, address TEXT NOT NULL, accepted INTEGER NOT NULL,
@@ -55,6 +57,13 @@ CREATE TABLE IF NOT EXISTS events(
     code INTEGER, reply TEXT NOT NULL DEFAULT '', phase TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS events_row ON events(batch, key);
 """
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Bring an outbox made by an earlier mailkit up to this schema (its rows keep working)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(payloads)")}
+    if "wire" not in have:
+        db.execute("ALTER TABLE payloads ADD COLUMN wire INTEGER NOT NULL DEFAULT 0")
 
 
 def default_outbox_path() -> Path:
@@ -106,6 +115,7 @@ class Outbox(OutboxLog):
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(_SCHEMA)
+            _add_missing_columns(self.db)
         except (OSError, sqlite3.Error) as err:
             raise JournalError(
                 _("cannot open the outbox {path}: {reason}").format(path=self.path, reason=err)
@@ -172,8 +182,8 @@ class Outbox(OutboxLog):
             "smtputf8, size, subject, account, queued_at, state) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,'staged')"
         )
-        payloads = [(batch, m.key, m.data) for _seq, m, _subject in items]
-        blobs = "INSERT OR IGNORE INTO payloads(batch, key, data) VALUES (?,?,?)"
+        payloads = [(batch, m.key, m.data, m.crlf + m.transparent) for _seq, m, _subject in items]
+        blobs = "INSERT OR IGNORE INTO payloads(batch, key, data, wire) VALUES (?,?,?,?)"
 
         def write() -> int:
             added = self.db.executemany(sql, rows).rowcount
@@ -282,7 +292,7 @@ class Outbox(OutboxLog):
             return []
         sql = (
             "SELECT m.key, seq, state, attempts, message_id, mail_from, recipients, pending, "
-            "smtputf8, p.data, subject FROM messages m JOIN payloads p USING(batch, key) "
+            "smtputf8, p.data, p.wire, subject FROM messages m JOIN payloads p USING(batch, key) "
             "WHERE m.batch=? AND state IN ('queued','deferred') AND m.key IN ("
         )
         cur = self.db.execute(sql + ",".join("?" * len(taken)) + ") ORDER BY seq", (batch, *taken))
@@ -367,9 +377,11 @@ class Outbox(OutboxLog):
 
 
 def _row(r: tuple[Any, ...]) -> OutboxRow:
-    key, seq, state, attempts, mid, mail_from, rcpts, pending, utf8, data, subject = r
+    key, seq, state, attempts, mid, mail_from, rcpts, pending, utf8, data, wire, subject = r
     recipients = tuple(json.loads(pending or rcpts))
-    message = OutgoingMessage(key, mid, mail_from, recipients, bytes(data), bool(utf8))
+    message = OutgoingMessage(
+        key, mid, mail_from, recipients, bytes(data), bool(utf8), wire >= 1, wire >= 2
+    )
     return OutboxRow(key, seq, RowState(state), attempts, message, subject)
 
 
@@ -388,4 +400,5 @@ def _alive(owner: str, heartbeat: float, now: float) -> bool:
 
 def with_recipients(message: OutgoingMessage, recipients: Sequence[str]) -> OutgoingMessage:
     """The same frozen message for other envelope recipients (a new transaction)."""
-    return replace(message, recipients=tuple(recipients))
+    recipients = tuple(recipients)
+    return message if recipients == message.recipients else replace(message, recipients=recipients)

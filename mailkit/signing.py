@@ -112,6 +112,8 @@ class Signer:
                 f"\r\n--{_BOUNDARY}--\r\n".encode(),
             )
         )
+        # Lines of the signed message are the original's plus base64 and boundaries: a message
+        # that could follow DATA as it was still can (``transparent`` is kept).
         return dataclasses.replace(message, data=data)
 
 

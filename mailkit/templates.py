@@ -210,27 +210,31 @@ class MessageTemplate:
                 )
         return env.from_string(translated)
 
-    def render(self, context: Mapping[str, Any], *, row: str | None = None) -> Rendered:
-        """Merge one row's ``context``; a TemplateError names the row and what failed."""
-        # Jinja2 copies the whole context for each render; pass only what the template reads.
+    def render_subject(self, context: Mapping[str, Any], *, row: str | None = None) -> str:
+        """The subject line alone, filled in (a file name pattern needs no body)."""
         context = {k: context[k] for k in self.names if k in context}
         try:
             subject = self.subject.render(context).strip()
-            html = self.html.render(context) if self.html is not None else None
-            text = self.text.render(context) if self.text is not None else _html_to_text(html or "")
-        except (UndefinedError, SecurityError, TypeError, ValueError, ArithmeticError) as err:
-            raise TemplateError(
-                _("Row {row}: the template cannot be filled in: {reason}").format(
-                    row=row, reason=err
-                ),
-                row=row,
-            ) from err
+        except _FILL_ERRORS as err:
+            raise _not_filled(row, err) from err
         problem = single_line_problem(subject)
         if problem:
             raise TemplateError(
                 _("Row {row}: the subject is refused: {problem}").format(row=row, problem=problem),
                 row=row,
             )
+        return subject
+
+    def render(self, context: Mapping[str, Any], *, row: str | None = None) -> Rendered:
+        """Merge one row's ``context``; a TemplateError names the row and what failed."""
+        # Jinja2 copies the whole context for each render; pass only what the template reads.
+        context = {k: context[k] for k in self.names if k in context}
+        subject = self.render_subject(context, row=row)
+        try:
+            html = self.html.render(context) if self.html is not None else None
+            text = self.text.render(context) if self.text is not None else _html_to_text(html or "")
+        except _FILL_ERRORS as err:
+            raise _not_filled(row, err) from err
         if html is not None and self._dynamic_urls:
             bad = html_problems(html)
             if bad:
@@ -242,6 +246,16 @@ class MessageTemplate:
                     row=row,
                 )
         return Rendered(subject, text, html)
+
+
+_FILL_ERRORS = (UndefinedError, SecurityError, TypeError, ValueError, ArithmeticError)
+
+
+def _not_filled(row: str | None, err: Exception) -> TemplateError:
+    return TemplateError(
+        _("Row {row}: the template cannot be filled in: {reason}").format(row=row, reason=err),
+        row=row,
+    )
 
 
 def _check_html_source(html: str) -> None:

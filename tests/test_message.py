@@ -10,7 +10,7 @@ import pytest
 
 from mailkit.addresses import parse_address, parse_address_list
 from mailkit.errors import DataError
-from mailkit.message import Attachment, Draft, as_bytes, build_message, freeze
+from mailkit.message import Attachment, Draft, as_bytes, build_message, freeze, transparent
 
 
 def draft(**changes: object) -> Draft:
@@ -159,3 +159,39 @@ def test_subjects_survive_folding_and_keep_lines_short(subject: str) -> None:
     assert parse(data)["Subject"] in (subject, subject.strip())
     head = data.split(b"\r\n\r\n", 1)[0]
     assert all(len(line) <= 78 for line in head.split(b"\r\n") if not line.startswith(b"To:"))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"html": None, "text": ".kropka na początku\n..dwie\nkoniec bez nowej linii"},
+        {"html": None, "text": "a\rb\r\nc\nd"},
+        {"html": "<html><body>\n.x</body></html>"},
+        {"attachments": (Attachment("umowa.pdf", b"%PDF-1.4\n" * 4000, "application/pdf"),)},
+        {"html": None, "text": ("Kwota do zapłaty. " * 40)},  # soft line breaks before dots
+    ],
+)
+def test_freeze_says_truly_what_smtp_data_needs(changes: dict[str, object]) -> None:
+    """``crlf`` and ``transparent`` let sending skip its scans, so they must never be wrong."""
+    out = freeze(draft(**changes))
+    lines = out.data.count(b"\n")
+    assert out.crlf  # the generator ends every line in CRLF
+    assert out.data.count(b"\r") == lines and out.data.count(b"\r\n") == lines
+    assert out.transparent == transparent(out.data)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"a\r\nb\r\n", True),
+        (b"a\r\n.b\r\n", False),
+        (b".a\r\n", False),
+        (b"a\r\nb", False),
+        (b"a\nb\r\n", False),
+        (b"a\rb\r\n", False),
+        (b"a\n\rb\r\n", False),
+    ],
+)
+def test_transparent_means_data_takes_the_bytes_unchanged(data: bytes, expected: bool) -> None:
+    assert transparent(data) is expected

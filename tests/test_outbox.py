@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,32 @@ def test_refills_of_chosen_rows_find_them_however_far_apart(box: Outbox) -> None
         after = taken[-1].seq
     assert found == ["K0003", "K1200", "K1201", "K2499"]
     assert [r.key for r in box.due("C", keys=["K2499", "K0003"])] == ["K0003", "K2499"]
+
+
+def test_what_freezing_knew_of_the_bytes_comes_back_with_them(tmp_path: Path) -> None:
+    """Sending skips its scans only for rows the outbox says are CRLF (and free of dots)."""
+    kinds = {"U": (False, False), "C": (True, False), "T": (True, True)}
+    with Outbox(tmp_path / "o.db") as outbox:
+        outbox.ensure_batch("b", "job")
+        outbox.stage("b", [
+            (i, replace(message(k, "r@example.org"), crlf=c, transparent=t), "")
+            for i, (k, (c, t)) in enumerate(kinds.items())
+        ])  # fmt: skip
+        outbox.release("b")
+        got = {r.key: (r.message.crlf, r.message.transparent) for r in outbox.due("b")}
+    assert got == kinds
+
+
+def test_an_outbox_from_an_earlier_mailkit_is_brought_up_to_date(tmp_path: Path) -> None:
+    """Its payloads table has no ``wire`` column: the column is added and old rows are sent
+    the careful way (nothing known of their bytes)."""
+    path = tmp_path / "old.db"
+    with Outbox(path) as outbox:
+        outbox.ensure_batch("b", "job")
+        outbox.stage("b", [(0, replace(message("K0", "r@example.org"), crlf=True), "")])
+        outbox.release("b")
+        outbox.db.execute("ALTER TABLE payloads DROP COLUMN wire")
+    with Outbox(path) as outbox:
+        (row,) = outbox.due("b")
+        assert (row.message.crlf, row.message.transparent) == (False, False)
+        assert row.message.data == message("K0").data

@@ -210,6 +210,27 @@ def test_data_payload_ends_lines_in_crlf_and_doubles_leading_dots(
     message: bytes, wire: bytes
 ) -> None:
     assert data_payload(message) == wire
+    if message.count(b"\r") == message.count(b"\n") == message.count(b"\r\n"):
+        assert data_payload(message, crlf=True) == wire  # the same without counting line ends
+
+
+def test_frozen_messages_reach_the_server_byte_for_byte(tmp_path: Path) -> None:
+    """Whether sending doubles dots or skips its scans, the server stores what was frozen."""
+    plain = outgoing("A")
+    dotted = freeze(Draft(
+        key="B", sender=parse_address("a@firma.example.com"), to=(parse_address("b@example.com"),),
+        subject="x", text=".kropka\n..dwie\n",
+    ))  # fmt: skip
+    assert plain.transparent and dotted.crlf and not dotted.transparent
+    for made in _sink_transport(tmp_path / "sink"):
+
+        async def go(transport: Transport = made) -> None:
+            async with transport:
+                for message in (plain, dotted):
+                    assert (await transport.send(message)).status is SendStatus.SENT
+
+        asyncio.run(go())
+        assert stored(made) == [plain.data, dotted.data]
 
 
 @pytest.mark.parametrize("offered", [True, False], ids=["PIPELINING", "no PIPELINING"])

@@ -82,14 +82,18 @@ class Replies(asyncio.Protocol):
         self.transport.write(data)
 
     async def read(self, timeout: float) -> Reply:
-        """The next reply, in the order the commands were sent."""
+        """The next reply, in the order the commands were sent; TimeoutError after ``timeout``
+        seconds without one (a timer on the loop: cheaper than ``wait_for``'s task)."""
         while not self._replies:
             if self._closed is not None:
                 raise self._closed
-            self._waiter = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            self._waiter = waiter = loop.create_future()
+            timer = loop.call_later(timeout, _expire, waiter)
             try:
-                await asyncio.wait_for(self._waiter, timeout)
+                await waiter
             finally:
+                timer.cancel()
                 self._waiter = None
         return self._replies.popleft()
 
@@ -122,19 +126,26 @@ class Replies(asyncio.Protocol):
     # -- parsing ---------------------------------------------------------------------------
 
     def _parse(self) -> None:
-        while (end := self._buffer.find(b"\n")) >= 0:
-            line = bytes(self._buffer[: end + 1]).rstrip(b"\r\n")
-            del self._buffer[: end + 1]
-            if len(line) > MAX_LINE or len(line) < 3 or not line[:3].isdigit():
-                raise ConnectionClosed(f"not an SMTP reply: {line[:60]!r}")
-            self._lines.append((int(line[:3]), line[4:].strip()))
-            if line[3:4] != b"-":  # the last line of this reply
-                code = self._lines[-1][0]
-                text = b"\n".join(part for _code, part in self._lines)
-                self._replies.append(Reply(code, text.decode("utf-8", "surrogateescape")))
-                self._lines = []
-        if len(self._buffer) > MAX_LINE:
+        """Every whole line in the buffer (one split, not one search and copy per line)."""
+        buffer = self._buffer
+        end = buffer.rfind(b"\n") + 1
+        if end:
+            whole = bytes(buffer[:end])
+            del buffer[:end]
+            for raw in whole.split(b"\n")[:-1]:
+                self._line(raw.rstrip(b"\r"))
+        if len(buffer) > MAX_LINE:
             raise ConnectionClosed("an SMTP reply line is too long")
+
+    def _line(self, line: bytes) -> None:
+        if len(line) > MAX_LINE or len(line) < 3 or not line[:3].isdigit():
+            raise ConnectionClosed(f"not an SMTP reply: {line[:60]!r}")
+        self._lines.append((int(line[:3]), line[4:].strip()))
+        if line[3:4] != b"-":  # the last line of this reply
+            code = self._lines[-1][0]
+            text = b"\n".join(part for _code, part in self._lines)
+            self._replies.append(Reply(code, text.decode("utf-8", "surrogateescape")))
+            self._lines = []
 
     def _close(self, err: BaseException) -> None:
         if self._closed is None:
@@ -144,6 +155,11 @@ class Replies(asyncio.Protocol):
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
 
 _NO_REPLY = Reply(0, "")
@@ -182,7 +198,11 @@ class Transaction:
             await self._commands(replies, message.recipients, timeout)
             sendable = self.mail.code == 250 and any(r.accepted for r in self.results)
             if self.start.code == 354 and sendable:
-                replies.write(data_payload(message.data))
+                data = message.data  # frozen by mailkit: known to go as it is, or to need dots
+                replies.write(
+                    data + b".\r\n" if message.transparent
+                    else data_payload(data, crlf=message.crlf)
+                )  # fmt: skip
                 self.phase = "sent"
                 self.final = await replies.read(timeout)
 
