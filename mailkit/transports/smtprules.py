@@ -34,7 +34,7 @@ def data_payload(message: bytes, *, crlf: bool = False) -> bytes:
     the counts show a bare one."""
     if not crlf:
         message = _crlf(message)
-    elif not message.endswith(b"\r\n"):
+    if not message.endswith(b"\r\n"):
         message += b"\r\n"
     if message.startswith(b"."):
         message = b"." + message
@@ -42,11 +42,10 @@ def data_payload(message: bytes, *, crlf: bool = False) -> bytes:
 
 
 def _crlf(message: bytes) -> bytes:
+    """Bare CR and LF made CRLF; the counts decide whether the expression runs at all."""
     lines = message.count(b"\n")
     if message.count(b"\r") != lines or message.count(b"\r\n") != lines:
-        message = _BARE_LINE_ENDS.sub(b"\r\n", message)
-    if not message.endswith(b"\r\n"):
-        message += b"\r\n"
+        return _BARE_LINE_ENDS.sub(b"\r\n", message)
     return message
 
 
