@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
+import random
+from dataclasses import replace
 from email import message_from_bytes
 from email import policy as email_policy
 
@@ -10,7 +13,15 @@ import pytest
 
 from mailkit.addresses import parse_address, parse_address_list
 from mailkit.errors import DataError
-from mailkit.message import Attachment, Draft, as_bytes, build_message, freeze, transparent
+from mailkit.message import (
+    Attachment,
+    Draft,
+    _QuotedLines,
+    as_bytes,
+    build_message,
+    freeze,
+    transparent,
+)
 
 
 def draft(**changes: object) -> Draft:
@@ -195,3 +206,49 @@ def test_freeze_says_truly_what_smtp_data_needs(changes: dict[str, object]) -> N
 )
 def test_transparent_means_data_takes_the_bytes_unchanged(data: bytes, expected: bool) -> None:
     assert transparent(data) is expected
+
+
+_QP_TEXTS = [
+    "Dzień dobry,\nw załączeniu pasek.\n",
+    "koniec ze spacją \nkoniec z tabem\t\n=znak równości= i kropka\n.\n..\n",
+    "Kwota do zapłaty: 1 234,56 zł. " * 40 + "\nbez końca linii",
+    "a\rb\nc\r\n",  # a CR: encoded whole
+    "\n\n\nx" + "ż" * 100 + "\n",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", _QP_TEXTS)
+def test_quoted_printable_by_line_is_the_whole_text_encoding(text: str) -> None:
+    encode = _QuotedLines()
+    data = text.encode("utf-8")
+    for _twice in range(2):  # encoded, then from the lines kept
+        assert encode(data) == binascii.b2a_qp(data, istext=True)
+
+
+def test_quoted_printable_by_line_matches_on_random_texts() -> None:
+    pieces = ["a", " ", "\t", "=", ".", "ą", "\n", "\n", "x" * 74, "x" * 76, "é" * 40, "\x00"]
+    rng = random.Random(20261122)
+    encode = _QuotedLines()
+    for _n in range(3000):
+        data = "".join(rng.choice(pieces) for _i in range(rng.randint(0, 25))).encode("utf-8")
+        assert encode(data) == binascii.b2a_qp(data, istext=True), data
+
+
+def test_messages_sharing_lines_and_files_are_each_as_the_email_package_makes_them() -> None:
+    """Lines and attachments encoded once for a batch still give every message its own bytes."""
+    when = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 120
+    for name in ("Zofia", "Łukasz", "Zofia"):
+        made = draft(
+            text=f"Dzień dobry {name},\n" + "stała treść przypomnienia. " * 30 + "\n",
+            attachments=(Attachment("pasek.pdf", pdf, "application/pdf"),),
+        )
+        ours = build_message(made, message_id="<fixed@firma.pl>", date=when)
+        stock = build_message(replace(made, attachments=()), message_id="<fixed@firma.pl>",
+                              date=when)  # fmt: skip
+        stock.add_attachment(pdf, maintype="application", subtype="pdf", filename="pasek.pdf")
+        stock.set_boundary(ours.get_boundary() or "")
+        assert as_bytes(ours) == stock.as_bytes() == ours.as_bytes()
+        body = parse(as_bytes(ours)).get_body(("plain",)).get_content()
+        assert body.replace("\r\n", "\n") == made.text
