@@ -297,17 +297,16 @@ class _QuotedLines:
     def __call__(self, data: bytes) -> bytes:
         if b"\r" in data:
             return binascii.b2a_qp(data, istext=True)
-        return b"".join([self._line(line) for line in data.splitlines(keepends=True)])
+        known = self._lines.get  # a line's encoding is never empty
+        return b"".join([known(line) or self._new(line) for line in data.splitlines(True)])
 
-    def _line(self, line: bytes) -> bytes:
-        found = self._lines.get(line)
-        if found is None:
-            found = binascii.b2a_qp(line, istext=True)
-            if self._size + len(line) > self.LIMIT:
-                self._lines.clear()
-                self._size = 0
-            self._lines[line] = found
-            self._size += len(line)
+    def _new(self, line: bytes) -> bytes:
+        found = binascii.b2a_qp(line, istext=True)
+        if self._size + len(line) > self.LIMIT:
+            self._lines.clear()
+            self._size = 0
+        self._lines[line] = found
+        self._size += len(line)
         return found
 
 
