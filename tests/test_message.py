@@ -227,7 +227,8 @@ def test_quoted_printable_by_line_is_the_whole_text_encoding(text: str) -> None:
 
 
 def test_quoted_printable_by_line_matches_on_random_texts() -> None:
-    pieces = ["a", " ", "\t", "=", ".", "ą", "\n", "\n", "x" * 74, "x" * 76, "é" * 40, "\x00"]
+    pieces = ["a", " ", "\t", "=", ".", "ą", "\n", "\n", "x" * 74, "x" * 76, "é" * 40]
+    pieces += ["\x00", "\x0b\x0c\x1c"]  # not line breaks for bytes.splitlines
     rng = random.Random(20261122)
     encode = _QuotedLines()
     for _n in range(3000):
