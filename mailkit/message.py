@@ -329,8 +329,9 @@ _B64_LINE = 76  # 57 bytes per line, as the email package writes it under a 78-c
 
 
 class _EncodedFiles:
-    """Base64 lines by file content, bounded by the files' total size: the same file attached
-    to many rows is encoded once, and written to the wire once per line end (``wire``)."""
+    """Base64 lines by file content: the same file attached to many rows is encoded once, and
+    made wire bytes once per line end (``wire``). Bounded by the files' size plus the wire
+    bytes'."""
 
     LIMIT = 32 << 20
 
@@ -364,6 +365,7 @@ class _EncodedFiles:
         made = known[1].get(linesep)
         if made is None:
             made = known[1][linesep] = lines.replace("\n", linesep).encode("ascii")
+            self._size += len(made)
         return made
 
 
