@@ -35,6 +35,7 @@ __all__ = [
     "Draft",
     "OutgoingMessage",
     "build_message",
+    "crlf_only",
     "freeze",
     "new_message_id",
     "transparent",
@@ -261,15 +262,19 @@ class OutgoingMessage:
     # takes the bytes as they are
 
 
+def crlf_only(data: bytes) -> bool:
+    """True when every line end in ``data`` is CRLF (no bare CR or LF); three C-speed counts."""
+    lines = data.count(b"\n")
+    return data.count(b"\r") == lines and data.count(b"\r\n") == lines
+
+
 def transparent(data: bytes) -> bool:
     """True when ``data`` can follow SMTP DATA unchanged: CRLF line ends only, the last line
     ended, and no line beginning with a dot (RFC 5321 section 4.5.2)."""
-    lines = data.count(b"\n")
     return (
         data.endswith(b"\r\n")
         and not data.startswith(b".")
-        and data.count(b"\r") == lines
-        and data.count(b"\r\n") == lines
+        and crlf_only(data)
         and b"\r\n." not in data
     )
 

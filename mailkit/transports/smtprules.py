@@ -10,6 +10,7 @@ import ssl
 from ..config import LOCAL_HOSTS, Security, SmtpSettings
 from ..errors import AuthError, ConfigError, SenderRefusedError
 from ..i18n import _
+from ..message import crlf_only
 
 __all__ = [
     "auth_missing",
@@ -43,10 +44,7 @@ def data_payload(message: bytes, *, crlf: bool = False) -> bytes:
 
 def _crlf(message: bytes) -> bytes:
     """Bare CR and LF made CRLF; the counts decide whether the expression runs at all."""
-    lines = message.count(b"\n")
-    if message.count(b"\r") != lines or message.count(b"\r\n") != lines:
-        return _BARE_LINE_ENDS.sub(b"\r\n", message)
-    return message
+    return message if crlf_only(message) else _BARE_LINE_ENDS.sub(b"\r\n", message)
 
 
 def enhanced_code(reply: str) -> str:
