@@ -140,8 +140,8 @@ def enqueue(
     Rows already in the journal are neither rendered nor changed (their Message-ID and bytes
     were frozen when first enqueued), so enqueueing the same batch twice adds nothing. When
     preflight finds a blocking problem, what it staged is discarded: the fixed job is
-    rendered anew next time. ``share`` stages only one sending process's part of the rows
-    and ``finish=False`` leaves releasing or discarding to the caller (mailkit.lanes).
+    rendered anew next time. ``share`` stages only one process's part of the rows and
+    ``finish=False`` leaves releasing or discarding to the caller (mailkit.parallel_enqueue).
     """
     outbox.ensure_batch(batch, merge.job.name)
     wanted = list(dict.fromkeys(keys)) if keys is not None else merge.keys()

@@ -212,7 +212,13 @@ class MessageTemplate:
 
     def render_subject(self, context: Mapping[str, Any], *, row: str | None = None) -> str:
         """The subject line alone, filled in (a file name pattern needs no body)."""
-        context = {k: context[k] for k in self.names if k in context}
+        return self._subject(self._used(context), row)
+
+    def _used(self, context: Mapping[str, Any]) -> dict[str, Any]:
+        """Only what the template reads: Jinja2 copies the whole context for each render."""
+        return {k: context[k] for k in self.names if k in context}
+
+    def _subject(self, context: dict[str, Any], row: str | None) -> str:
         try:
             subject = self.subject.render(context).strip()
         except _FILL_ERRORS as err:
@@ -227,9 +233,8 @@ class MessageTemplate:
 
     def render(self, context: Mapping[str, Any], *, row: str | None = None) -> Rendered:
         """Merge one row's ``context``; a TemplateError names the row and what failed."""
-        # Jinja2 copies the whole context for each render; pass only what the template reads.
-        context = {k: context[k] for k in self.names if k in context}
-        subject = self.render_subject(context, row=row)
+        context = self._used(context)
+        subject = self._subject(context, row)
         try:
             html = self.html.render(context) if self.html is not None else None
             text = self.text.render(context) if self.text is not None else _html_to_text(html or "")
