@@ -12,11 +12,11 @@ from email import policy as email_policy
 import pytest
 
 from mailkit.addresses import parse_address, parse_address_list
+from mailkit.bodycodec import QuotedLines
 from mailkit.errors import DataError
 from mailkit.message import (
     Attachment,
     Draft,
-    _QuotedLines,
     as_bytes,
     build_message,
     freeze,
@@ -220,7 +220,7 @@ _QP_TEXTS = [
 
 @pytest.mark.parametrize("text", _QP_TEXTS)
 def test_quoted_printable_by_line_is_the_whole_text_encoding(text: str) -> None:
-    encode = _QuotedLines()
+    encode = QuotedLines()
     data = text.encode("utf-8")
     for _twice in range(2):  # encoded, then from the lines kept
         assert encode(data) == binascii.b2a_qp(data, istext=True)
@@ -230,7 +230,7 @@ def test_quoted_printable_by_line_matches_on_random_texts() -> None:
     pieces = ["a", " ", "\t", "=", ".", "ą", "\n", "\n", "x" * 74, "x" * 76, "é" * 40]
     pieces += ["\x00", "\x0b\x0c\x1c"]  # not line breaks for bytes.splitlines
     rng = random.Random(20261122)
-    encode = _QuotedLines()
+    encode = QuotedLines()
     for _n in range(3000):
         data = "".join(rng.choice(pieces) for _i in range(rng.randint(0, 25))).encode("utf-8")
         assert encode(data) == binascii.b2a_qp(data, istext=True), data
