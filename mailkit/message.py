@@ -112,21 +112,23 @@ def freeze(
     """Build ``draft`` into bytes with its envelope; the bytes never carry Bcc.
 
     A usual draft is written directly (``wirebytes``), others through the email package; both
-    give the same bytes."""
+    give the same bytes. They always end in CRLF, as SMTP DATA sends them."""
     check_headers(draft)
     message_id = message_id or new_message_id(draft.sender.ascii_domain)
     date = date or dt.datetime.now().astimezone()
     written = wire_bytes(draft, message_id, format_datetime(date))
     if written is not None:
-        data, plain = written
+        data, dot_free = written
     else:
         msg = build_message(draft, message_id=message_id, date=date)
         data, message_id = as_bytes(msg), str(msg["Message-ID"])
         # Every line the generator writes ends in CRLF (a header value with a line break is
-        # refused earlier), so only the last line and a line beginning with a dot need a look.
-        plain = data.endswith(b"\r\n") and b"\r\n." not in data
+        # refused earlier), so only a line beginning with a dot needs a look.
+        dot_free = b"\r\n." not in data
+    if not data.endswith(b"\r\n"):  # a text without a final line break (Jinja2 drops it):
+        data += b"\r\n"  # DATA must end the line anyway, so the bytes kept are those sent
     envelope_from = (draft.envelope_from or draft.sender).envelope()
     return OutgoingMessage(
         draft.key, message_id, envelope_from, draft.recipients, data,
-        draft.smtputf8, crlf=True, transparent=plain,
+        draft.smtputf8, crlf=True, transparent=dot_free,
     )  # fmt: skip

@@ -143,7 +143,7 @@ class _Pieces:
 
 def wire_bytes(draft: Draft, message_id: str, date: str) -> tuple[bytes, bool] | None:
     """The bytes ``as_bytes(build_message(draft, ...))`` gives, or None for an unusual draft;
-    with them True when SMTP DATA can take them unchanged (``messagetypes.transparent``).
+    with them True when no line of them begins with a dot.
 
     ``date`` is the Date header's text (``email.utils.format_datetime``). Headers are expected
     checked already (``messagetypes.check_headers``)."""
@@ -172,4 +172,4 @@ def wire_bytes(draft: Draft, message_id: str, date: str) -> tuple[bytes, bool] |
     pieces.out += (text, pieces.blocks.version)
     pieces.content(draft)
     data = b"".join(pieces.out)
-    return data, data.endswith(_CRLF) and not pieces.dot
+    return data, not pieces.dot
