@@ -11,11 +11,9 @@ __all__ = [
     "ALT_BOUNDARY",
     "ATTACHMENTS",
     "MIXED_BOUNDARY",
-    "EncodedFiles",
     "QuotedLines",
     "base64_lines",
-    "quoted_printable",
-    "set_attachment",
+    "qp_text",
     "set_text",
 ]
 
@@ -33,7 +31,7 @@ class QuotedLines:
     QP works line by line: soft breaks start again after every hard one, so the encoding of a
     text is its lines' encodings joined, and a template's fixed lines (most of a reminder) need
     encoding only once. A CR makes binascii look across lines, so such a text is encoded whole.
-    Bounded by the lines' total size, as ``EncodedFiles`` is.
+    Bounded by the lines' total size, as ``_EncodedFiles`` is.
     """
 
     LIMIT = 8 << 20
@@ -58,7 +56,12 @@ class QuotedLines:
         return found
 
 
-quoted_printable = QuotedLines()
+_quoted_printable = QuotedLines()
+
+
+def qp_text(body: str) -> bytes:
+    """A text body as UTF-8 quoted-printable lines (LF line ends, CRLF taken as one)."""
+    return _quoted_printable(body.replace("\r\n", "\n").encode("utf-8"))
 
 
 def set_text(part: MIMEPart, body: str, subtype: str) -> None:
@@ -69,14 +72,13 @@ def set_text(part: MIMEPart, body: str, subtype: str) -> None:
     """
     part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
     part["Content-Transfer-Encoding"] = "quoted-printable"
-    encoded = quoted_printable(body.replace("\r\n", "\n").encode("utf-8"))
-    part.set_payload(encoded.decode("ascii"))
+    part.set_payload(qp_text(body).decode("ascii"))
 
 
 B64_LINE = 76  # 57 bytes per line, as the email package writes it under a 78-column policy
 
 
-class EncodedFiles:
+class _EncodedFiles:
     """Base64 lines by file content: the same file attached to many rows is encoded once, and
     made wire bytes once per line end (``wire``). Bounded by the files' size plus the wire
     bytes'."""
@@ -117,10 +119,10 @@ class EncodedFiles:
         return made
 
 
-base64_lines = EncodedFiles()
+base64_lines = _EncodedFiles()
 
 
-def set_attachment(part: MIMEPart, data: bytes, maintype: str, subtype: str, **kw: Any) -> None:
+def _set_attachment(part: MIMEPart, data: bytes, maintype: str, subtype: str, **kw: Any) -> None:
     """The stock bytes handler for the headers, and the body as lines already encoded (it would
     encode line by line, and the generator copy them for every message)."""
     raw_data_manager.set_content(part, b"", maintype, subtype, cte="7bit", **kw)
@@ -129,4 +131,4 @@ def set_attachment(part: MIMEPart, data: bytes, maintype: str, subtype: str, **k
 
 
 ATTACHMENTS = ContentManager()
-ATTACHMENTS.add_set_handler(bytes, set_attachment)
+ATTACHMENTS.add_set_handler(bytes, _set_attachment)

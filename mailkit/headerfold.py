@@ -18,7 +18,7 @@ from email.headerregistry import (
 )
 from typing import Any
 
-__all__ = ["PLAIN_MSGID", "POLICY", "POLICY_UTF8", "encoded_words", "fold_addresses", "fold_text"]
+__all__ = ["PLAIN_MSGID", "POLICY", "POLICY_UTF8", "fold_addresses", "fold_text", "plain_text"]
 
 
 def fold_addresses(name: str, addresses: Iterable[Address], policy: Any) -> str:
@@ -32,7 +32,7 @@ def fold_addresses(name: str, addresses: Iterable[Address], policy: Any) -> str:
     for addr in addresses:
         display = addr.display_name
         if display and not display.isascii() and not policy.utf8:
-            parts.append(f"{encoded_words(display, linesep)} <{addr.addr_spec}>")
+            parts.append(f"{_encoded_words(display, linesep)} <{addr.addr_spec}>")
         else:
             parts.append(str(addr))
     return f"{name}: " + f",{linesep} ".join(parts) + str(linesep)
@@ -50,11 +50,17 @@ def _parse_message_id(cls: type[MessageIDHeader], value: Any, kwds: dict[str, An
     MessageIDHeader.parse.__func__(cls, value, kwds)  # type: ignore[attr-defined]
 
 
+def plain_text(text: str) -> bool:
+    """True for a one-line text kept as it is (no parse tree): printable, and nothing that
+    looks like an encoded word (the stock parse decodes those)."""
+    return text.isprintable() and "=?" not in text
+
+
 def _parse_unstructured(cls: type[UnstructuredHeader], value: Any, kwds: dict[str, Any]) -> None:
     """A one-line text such as a Subject needs no parse tree: ``fold_text`` encodes it.
 
     Text that looks like an encoded word keeps the stock parse, which decodes it."""
-    if isinstance(value, str) and value.isprintable() and "=?" not in value:
+    if isinstance(value, str) and plain_text(value):
         kwds["parse_tree"] = None
         kwds["decoded"] = value
         return
@@ -71,7 +77,7 @@ def fold_text(name: str, text: str, policy: Any) -> str:
     if text.isascii():
         folded = Header(text, "us-ascii", maxlinelen=policy.max_line_length, header_name=name)
         return f"{name}: {folded.encode(linesep=linesep)}{linesep}"
-    return f"{name}: {encoded_words(text, linesep)}{linesep}"
+    return f"{name}: {_encoded_words(text, linesep)}{linesep}"
 
 
 def _parse_addresses(cls: type[AddressHeader], value: Any, kwds: dict[str, Any]) -> None:
@@ -87,7 +93,7 @@ _UTF8 = Charset("utf-8")
 _WORD_BYTES = 42  # base64 of 42 bytes + "=?utf-8?b??=" = 68 characters, so "Subject: " fits too
 
 
-def encoded_words(text: str, linesep: str) -> str:
+def _encoded_words(text: str, linesep: str) -> str:
     """RFC 2047 encoded words (UTF-8, base64), one per line, never splitting a character.
 
     ``email.header.Header`` measures every character of every candidate split (~0.7 ms for a

@@ -1,4 +1,5 @@
-"""Draft -> EmailMessage -> frozen bytes, with the modern ``email`` API under an explicit policy."""
+"""Draft -> frozen bytes: written directly (wirebytes) or by the modern ``email`` API under an
+explicit policy, with the same result."""
 
 from __future__ import annotations
 

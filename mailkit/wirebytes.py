@@ -15,9 +15,9 @@ import re
 from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 
-from .bodycodec import ALT_BOUNDARY, ATTACHMENTS, MIXED_BOUNDARY, base64_lines, quoted_printable
+from .bodycodec import ALT_BOUNDARY, ATTACHMENTS, MIXED_BOUNDARY, base64_lines, qp_text
 from .bodycodec import set_text as _set_text
-from .headerfold import PLAIN_MSGID, POLICY, fold_addresses, fold_text
+from .headerfold import PLAIN_MSGID, POLICY, fold_addresses, fold_text, plain_text
 from .messagetypes import Attachment, Draft
 
 __all__ = ["wire_bytes"]
@@ -28,11 +28,6 @@ _ALT, _MIXED = (b"--" + boundary.encode("ascii") for boundary in (ALT_BOUNDARY, 
 # Names the email package parses in its own way, and Content-* (moved into the first part of a
 # multipart/mixed message): drafts with such extra headers take the email package's way.
 _OWN_WAY = frozenset(HeaderRegistry().registry)
-
-
-def _plain(text: str) -> bool:
-    """True for a one-line text the policy's registry keeps as it is (see headerfold)."""
-    return text.isprintable() and "=?" not in text
 
 
 def _fold(name: str, value: str) -> bytes:
@@ -112,7 +107,7 @@ class _Pieces:
         self.dot = False
 
     def text(self, body: str, subtype: str) -> None:
-        encoded = _lines(quoted_printable(body.replace("\r\n", "\n").encode("utf-8")))
+        encoded = _lines(qp_text(body))
         self.dot = self.dot or encoded.startswith(b".") or b"\r\n." in encoded
         self.out += (self.blocks.text_head(subtype), _CRLF, encoded)
 
@@ -147,11 +142,11 @@ def wire_bytes(draft: Draft, message_id: str, date: str) -> tuple[bytes, bool] |
 
     ``date`` is the Date header's text (``email.utils.format_datetime``). Headers are expected
     checked already (``messagetypes.check_headers``)."""
-    if draft.smtputf8 or not PLAIN_MSGID.fullmatch(message_id) or not _plain(draft.subject):
+    if draft.smtputf8 or not PLAIN_MSGID.fullmatch(message_id) or not plain_text(draft.subject):
         return None
     for name, value in draft.headers:
         low = name.lower()
-        if low in _OWN_WAY or low.startswith("content-") or not _plain(value):
+        if low in _OWN_WAY or low.startswith("content-") or not plain_text(value):
             return None
     head = [
         fold_addresses("From", [draft.sender.header()], POLICY),
