@@ -81,9 +81,17 @@ class Voila:
 
 
 def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text(encoding="ascii")
+    """Children of every thread of `pid`, skipping a thread or child that ends meanwhile."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            text = (task / "children").read_text(encoding="ascii")
+        except OSError:
+            continue
         found.extend(int(c) for c in text.split())
     return found
 
@@ -95,8 +103,13 @@ def _stat(pid: int) -> list[str]:
 
 def _newest_child(pid: int) -> int:
     """The kernel Voila started last (children sorted by start time)."""
-    kids = _children(pid)
-    return max(kids, key=lambda k: int(_stat(k)[19])) if kids else pid
+    started: dict[int, int] = {}
+    for kid in _children(pid):
+        try:
+            started[kid] = int(_stat(kid)[19])
+        except OSError:
+            continue  # the child ended between the two reads
+    return max(started, key=started.__getitem__) if started else pid
 
 
 def _cpu_ticks(pid: int) -> int:
