@@ -28,6 +28,9 @@ class RowState(StrEnum):
 
 
 FINAL_STATES = frozenset({RowState.SENT, RowState.PARTIAL, RowState.FAILED})
+# Selected keys travel as one JSON parameter: a selection of any size, not one variable per key
+# (SQLite caps variables per statement).
+_KEY_IN = " AND key IN (SELECT value FROM json_each(?))"
 
 
 class OutboxLog:
@@ -49,8 +52,8 @@ class OutboxLog:
         )
         args: list[Any] = [batch, state.value]
         if keys is not None:
-            where += f" AND key IN ({','.join('?' * len(keys))})"
-            args += keys
+            where += _KEY_IN
+            args.append(json.dumps(keys))
         now = time.time()
         self.db.execute(
             f"INSERT INTO events(batch, key, at, state, reply) SELECT batch, key, ?, 'queued', ? "  # noqa: S608 (only placeholders are formatted in)
@@ -68,8 +71,8 @@ class OutboxLog:
         sql = "SELECT state, COUNT(*) FROM messages WHERE batch=?"
         args: list[Any] = [batch]
         if keys is not None:
-            sql += f" AND key IN ({','.join('?' * len(keys))})"
-            args += list(keys)
+            sql += _KEY_IN
+            args.append(json.dumps(list(keys)))
         cur = self.db.execute(sql + " GROUP BY state", args)
         return {RowState(s): n for s, n in cur}
 

@@ -79,6 +79,20 @@ def test_claims_are_conditional_and_need_the_batch(box: Outbox) -> None:
     assert box.counts("b") == {RowState.SENDING: 1, RowState.QUEUED: 2}
 
 
+def test_a_selection_larger_than_sqlites_variable_limit(box: Outbox) -> None:
+    """Selected rows are one parameter: 300,000 keys (SQLite allows 250,000 variables here)."""
+    keys = ["K0", "K2", *(f"absent-{i}" for i in range(300_000))]
+    assert box.counts("b", keys) == {RowState.QUEUED: 2}
+    assert box.counts("b", []) == {}
+    owner = new_owner()
+    box.acquire("b", owner)
+    box.apply(owner, [("b", "K0"), ("b", "K1")], [])
+    box.release_owner("b", owner)
+    assert box.acquire("b", new_owner()) == 2  # both left 'sending': now 'unknown'
+    assert box.requeue("b", RowState.UNKNOWN, keys) == 1  # K0 only: K1 was not selected
+    assert box.counts("b") == {RowState.QUEUED: 2, RowState.UNKNOWN: 1}
+
+
 def test_a_live_owner_makes_the_batch_busy(box: Outbox) -> None:
     box.acquire("b", new_owner())
     with pytest.raises(BatchBusyError, match="another mailkit"):
