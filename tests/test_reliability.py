@@ -155,7 +155,7 @@ def test_03_server_never_greets_error_within_the_timeout(plain) -> None:
     started = time.monotonic()
     with pytest.raises(ConnectError, match="did not answer within 400 ms"):
         asyncio.run(transport.open())
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 10.0  # the 400 ms, not the 30 s default; room for slow CI
 
 
 # 4 -------------------------------------------------------------------------------------------
