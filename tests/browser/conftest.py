@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import sync_playwright
+from voilapage import open_app_page
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("MAILKIT_CHROMIUM", "/usr/bin/chromium"))
@@ -281,7 +282,7 @@ def _checked(page: Any) -> None:
     and say what it was if it is not "ready"."""
     summary = ".mk-preflight-summary"
     page.wait_for_selector(f"{summary} .mk-ok, {summary} .mk-warning, {summary} .mk-error",
-                           timeout=90_000)  # fmt: skip
+                           timeout=30_000)  # fmt: skip
     assert page.locator(f"{summary} .mk-ok").count(), page.locator(summary).inner_text()
 
 
@@ -292,7 +293,8 @@ def app_page(browser: Any, voila: Voila, tmp_path: Path) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1300, "height": 2400})
     page = Page(context.new_page(), tmp_path)
     page.page.set_default_timeout(30_000)
-    page.page.goto(voila.url)
+    if open_app_page(page.page, voila.url):
+        page.errors.clear()  # the abandoned first load's console noise
     _checked(page.page)
     yield page
     context.close()  # its kernel is culled when idle (voila.json) or stopped with Voila
@@ -306,7 +308,8 @@ def dev_page(browser: Any, dev_app: DevApp, tmp_path: Path) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1300, "height": 2400})
     page = Page(context.new_page(), tmp_path)
     page.page.set_default_timeout(30_000)
-    page.page.goto(dev_app.server.url)
+    if open_app_page(page.page, dev_app.server.url):
+        page.errors.clear()  # the abandoned first load's console noise
     _checked(page.page)
     yield page
     context.close()

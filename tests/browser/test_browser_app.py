@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from voilapage import open_app_page
 
 import mailkit
 from mailkit.i18n import _, language
 
-pytestmark = pytest.mark.browser
+# A kernel start, and a reload when Voila served an empty page (conftest.open_app), fit in 300 s.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,8 +22,7 @@ def test_the_app_appears_on_opening_the_page(browser: Any, voila: Any, tmp_path:
     voila.wait_warm()
     context = browser.new_context(viewport={"width": 1300, "height": 1000})
     page = context.new_page()
-    page.goto(voila.url, wait_until="commit")
-    page.wait_for_selector(".mk-app .mk-tabs", state="visible", timeout=60_000)
+    open_app_page(page, voila.url)
     assert page.locator(".mk-tabs .lm-TabBar-tab").count() == 7
     page.screenshot(path=str(tmp_path / "first.png"))
     context.close()

@@ -18,7 +18,8 @@ from payroll import pdf_opens_with
 from mailkit import load_job, prepare
 from mailkit.sink import list_messages, read_message
 
-pytestmark = pytest.mark.browser
+# A kernel start, and a reload when Voila served an empty page (conftest.open_app), fit in 300 s.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA, PREVIEW, SEND, LOG, ACCOUNTS = 0, 2, 3, 4, 6
