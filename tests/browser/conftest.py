@@ -278,11 +278,11 @@ class Page:
 
 
 def _checked(page: Any) -> None:
-    """Wait for the sample's preflight verdict (a new kernel may take a while on a busy machine)
-    and say what it was if it is not "ready"."""
+    """Wait for the sample's preflight verdict (the app is shown; the check may take a while on a
+    busy machine) and say what it was if it is not "ready"."""
     summary = ".mk-preflight-summary"
     page.wait_for_selector(f"{summary} .mk-ok, {summary} .mk-warning, {summary} .mk-error",
-                           timeout=30_000)  # fmt: skip
+                           timeout=60_000)  # fmt: skip
     assert page.locator(f"{summary} .mk-ok").count(), page.locator(summary).inner_text()
 
 
