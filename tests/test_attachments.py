@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from payroll import LAST, attachments_of, employee, pdf_text, pesel, write_payroll
+from processes import running
 
 import mailkit
 from mailkit.documents import Document, render_pdf
@@ -243,19 +244,11 @@ def test_workers_end_when_their_owner_is_killed(tmp_path: Path) -> None:
     alive = helpers
     while alive and time.monotonic() < deadline:
         time.sleep(0.2)
-        alive = {p for p in helpers if _running(p)}
+        alive = {p for p in helpers if running(p)}
     for pid in alive:  # a failing run must not leave them behind either
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     assert not alive, f"processes left behind: {sorted(alive)}"
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has ended; init reaps it
 
 
 NO_GUARD_SCRIPT = """

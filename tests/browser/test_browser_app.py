@@ -11,7 +11,7 @@ from voilapage import open_app_page
 import mailkit
 from mailkit.i18n import _, language
 
-# A kernel start, and a reload when Voila served an empty page (conftest.open_app), fit in 300 s.
+# A kernel start, and a reload when Voila served an empty page (open_app_page), fit in 300 s.
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,6 @@ a failing Test SMTP, the language, and Ctrl-C stopping the sink and Voila."""
 from __future__ import annotations
 
 import email
-import os
 import signal
 import socket
 import time
@@ -14,11 +13,12 @@ from typing import Any
 
 import pytest
 from payroll import pdf_opens_with
+from processes import running
 
 from mailkit import load_job, prepare
 from mailkit.sink import list_messages, read_message
 
-# A kernel start, and a reload when Voila served an empty page (conftest.open_app), fit in 300 s.
+# A kernel start, and a reload when Voila served an empty page (open_app_page), fit in 300 s.
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,16 +167,7 @@ def test_ctrl_c_stops_the_sink_and_voila(dev_app: Any) -> None:
     launcher.send_signal(signal.SIGINT)  # what Ctrl-C sends to ./dev app
     assert launcher.wait(timeout=40) == 0
     deadline = time.monotonic() + 10
-    while (_listening(dev_app.sink_port) or _alive(voila)) and time.monotonic() < deadline:
+    while (_listening(dev_app.sink_port) or running(voila)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _listening(dev_app.sink_port)
-    assert not _alive(voila)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:  # ended (and perhaps reaped) between the two checks
-        return False
-    return state != "Z"
+    assert not running(voila)
