@@ -15,10 +15,11 @@ import tempfile
 from pathlib import Path
 
 from mailkit.accounts import Account
-from mailkit.bundle import export_bundle, save_job
+from mailkit.bundle import export_bundle
 from mailkit.catalog import CatalogTemplate, MessageType, save_template, save_type
 from mailkit.config import DsnNotify, DsnOptions, RateLimits, Secret, Security, SmtpSettings
 from mailkit.saved_accounts import save_account
+from mailkit.saved_jobs import save_job
 from mailkit.secrets import KEY_DIR_ENV, Keys
 from mailkit.store import Scope, SettingsStore
 

@@ -40,6 +40,7 @@ from .outbox import Outbox, RowState
 from .preflight import PreflightReport, preflight
 from .preview import MessageView, preview, view
 from .saved_accounts import account_for_sending, list_accounts, save_account
+from .saved_jobs import SavedJob, find_job, list_jobs, open_job_or_file, save_job_file
 from .sending import SendOutcome, SendRequest, SendRun, send_test
 from .sink import Sink
 from .store import Scope, SettingsStore
@@ -82,6 +83,7 @@ __all__ = [
     "PreflightReport",
     "ProtectionError",
     "RowState",
+    "SavedJob",
     "Scope",
     "SecretError",
     "SecurityError",
@@ -109,14 +111,17 @@ __all__ = [
     "diagnose_smtp",
     "export_bundle",
     "export_drafts",
+    "find_job",
     "format_date",
     "format_money",
     "freeze",
     "get_language",
     "import_bundle",
     "list_accounts",
+    "list_jobs",
     "load_job",
     "load_template",
+    "open_job_or_file",
     "parse_address",
     "parse_address_list",
     "parse_job",
@@ -126,6 +131,7 @@ __all__ = [
     "read_bundle",
     "resolve_sender",
     "save_account",
+    "save_job_file",
     "send_test",
     "set_language",
     "view",

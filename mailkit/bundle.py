@@ -1,4 +1,4 @@
-"""Saved jobs, and configuration bundles (TOML) for support: everything but the secrets."""
+"""Configuration bundles (TOML) for support: everything but the secrets."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from .catalog import (
     TYPE,
     CatalogTemplate,
     MessageType,
-    check_name,
     save_template,
     save_type,
     template_from_dict,
@@ -27,6 +26,7 @@ from .config import Secret
 from .errors import ConfigError
 from .i18n import _
 from .saved_accounts import list_accounts, save_account
+from .saved_jobs import list_jobs, save_job
 from .store import Scope, SettingsStore
 
 __all__ = [
@@ -36,10 +36,8 @@ __all__ = [
     "SecretNeed",
     "export_bundle",
     "import_bundle",
-    "list_jobs",
     "missing_secrets",
     "read_bundle",
-    "save_job",
 ]
 
 BUNDLE_VERSION = 1
@@ -78,38 +76,6 @@ class ImportResult:
     still_missing: tuple[SecretNeed, ...] = field(default=())
 
 
-JOB = "job"
-
-
-def save_job(store: SettingsStore, name: str, text: str, scope: Scope) -> int:
-    """Keep a job file's text under ``name``; returns the revision.
-
-    Only the TOML is checked here: the files a job names may exist only where it runs.
-    """
-    check_name(name, "job.name")
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(
-            _("job {name} is not valid TOML: {reason}").format(name=name, reason=err),
-            setting="job",
-        ) from err
-    missing = [k for k in ("data", "template", "sender") if not isinstance(doc.get(k), dict)]
-    if missing:
-        raise ConfigError(
-            _("job {name} needs the section(s) {sections}").format(
-                name=name, sections=", ".join(f"[{k}]" for k in missing)
-            ),
-            setting="job",
-        )
-    return store.put(JOB, name, {"toml": text}, scope).revision
-
-
-def list_jobs(store: SettingsStore, scope: Scope | None = None) -> list[tuple[str, Scope, str]]:
-    """Saved jobs as (name, scope, TOML text); None: global ones and the user's own."""
-    return [(e.name, e.scope, str(e.body.get("toml", ""))) for e in store.entries(JOB, scope)]
-
-
 def _scoped(scope: Scope, body: dict[str, Any]) -> dict[str, Any]:
     return {"scope": scope.value, **body}
 
@@ -124,8 +90,8 @@ def export_bundle(store: SettingsStore, path: str | Path | None = None) -> str:
         "types": [_scoped(e.scope, e.body) for e in store.entries(TYPE)],
         "templates": [_scoped(e.scope, e.body) for e in store.entries(TEMPLATE)],
         "jobs": [
-            {"scope": scope.value, "name": name, "toml": text}
-            for name, scope, text in list_jobs(store)
+            {"scope": job.scope.value, "name": job.name, "toml": job.toml}
+            for job in list_jobs(store)
         ],
     }
     text = tomli_w.dumps(doc, multiline_strings=True)

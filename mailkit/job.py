@@ -80,6 +80,8 @@ class Job:
     protection: ProtectionSettings = field(default_factory=ProtectionSettings)
     signing: SigningSettings | None = None
     batch: BatchSpec = field(default_factory=BatchSpec)
+    source: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The settings as read (TOML), to build the job again without its file (a saved job)."""
 
     @property
     def base(self) -> Path:
@@ -376,6 +378,7 @@ def parse_job(doc: Mapping[str, Any], *, path: Path | None = None) -> Job:
         protection=parse_protection(top.section("protection"), base),
         signing=parse_signing(top.section("signing"), base),
         batch=parse_batch(top.section("batch"), base),
+        source=doc,
     )
     top.finish()
     return job

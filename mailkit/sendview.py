@@ -14,7 +14,7 @@ from .errors import ConfigError
 from .formatting import format_decimal
 from .i18n import _
 from .identity import SenderIdentity, apply_identity
-from .job import Job, load_job
+from .job import Job, load_job, parse_job
 from .labels import STATE_NAMES  # how each journal state is called in lists
 from .merge import Merge, prepare
 from .outbox import default_outbox_path
@@ -44,9 +44,12 @@ ROW_MODES = ("current", "selected", "all")
 def _own_job(job: Job) -> Job:
     """``job`` with the [sender], [destination] and [batch] its file gives (undoing a sender
     rule and the account's limits and notifications it brought)."""
-    if job.path is None or not job.path.is_file():
+    if job.path is not None and job.path.is_file():
+        own = load_job(job.path)
+    elif job.source is not None:  # a saved job: its settings as stored
+        own = parse_job(job.source, path=job.path)
+    else:
         return job
-    own = load_job(job.path)
     return dataclasses.replace(job, sender=own.sender, destination=own.destination, batch=own.batch)
 
 

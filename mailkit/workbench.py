@@ -15,9 +15,11 @@ from .data import ColumnSpec, RawTable, read_table, suggest_mapping
 from .errors import ConfigError
 from .i18n import _
 from .job import Job, load_job
+from .labels import scope_label
 from .macros import GROUP_MACROS, ITEM_MACROS, SEED_MACROS, describe
 from .merge import Merge, known_macros, prepare
 from .preview import MessageView, view
+from .saved_jobs import get_job, list_jobs
 from .store import Scope, SettingsStore
 from .templates import HTML_LIMIT, Rendered, TemplateSource, compile_template
 
@@ -26,7 +28,9 @@ __all__ = [
     "PaletteEntry",
     "SampleJob",
     "catalogue_templates",
+    "chosen_job",
     "html_size",
+    "job_choices",
     "load_upload",
     "macro_palette",
     "message_view",
@@ -60,6 +64,34 @@ def sample_jobs(folder: str | Path) -> list[SampleJob]:
             name = path.stem
         out.append(SampleJob(path, name))
     return out
+
+
+SAVED = "saved:"  # what a saved job's value in ``job_choices`` starts with
+
+
+def job_choices(samples: list[SampleJob], store: SettingsStore | None) -> list[tuple[str, str]]:
+    """The jobs the app offers, as (label, value): the sample files (value: the path), then
+    the jobs saved in the store (value: ``saved:<scope>:<name>``), in the current language."""
+    out = [(s.name, str(s.path)) for s in samples]
+    for job in list_jobs(store) if store is not None else []:
+        label = _("{name} (saved, {scope})").format(name=job.name, scope=scope_label(job.scope))
+        out.append((label, f"{SAVED}{job.scope.value}:{job.name}"))
+    return out
+
+
+def chosen_job(value: str, store: SettingsStore | None) -> Job:
+    """The job a ``job_choices`` value names: a job file, or a job saved in ``store``."""
+    if not value.startswith(SAVED):
+        return load_job(value)
+    scope, _sep, name = value.removeprefix(SAVED).partition(":")
+    saved = get_job(store, name, Scope(scope)) if store is not None else None
+    if saved is None:
+        raise ConfigError(
+            _("the saved job {name} is no longer there; reload the page to see the jobs now saved")
+            .format(name=name),
+            setting="job",
+        )  # fmt: skip
+    return saved.job()
 
 
 def open_job(path: str | Path) -> Merge:

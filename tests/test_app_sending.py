@@ -22,6 +22,7 @@ from mailkit.job import load_job
 from mailkit.merge import prepare
 from mailkit.outbox import RowState
 from mailkit.saved_accounts import save_account
+from mailkit.saved_jobs import find_job, save_job_file
 from mailkit.sending import ConfirmInfo, SendRequest, SendRun
 from mailkit.sendview import (
     outcome_text,
@@ -119,10 +120,17 @@ def test_an_account_at_the_sink_needs_no_confirmation_a_real_server_does(
             assert server.stored == []
 
 
-def test_send_as_follows_the_rules_and_back_to_the_job_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("saved", [False, True], ids=["file", "saved"])
+def test_send_as_follows_the_rules_and_back_to_the_job_file(tmp_path: Path, saved: bool) -> None:
     job_path = write_job(tmp_path, people(2))
-    merge = prepare(load_job(job_path))
+    own_file = load_job(job_path)
     with SettingsStore() as store:
+        if saved:  # a saved job whose file is gone: its settings come from the store
+            save_job_file(store, job_path, Scope.PERSONAL)
+            job_path.unlink()
+            merge = prepare(find_job(store, "job").job())
+        else:
+            merge = prepare(load_job(job_path))
         _sink_account(store, 2525)
         identity = resolve_sender(store)
         ruled = send_as(merge, identity, store)
@@ -132,8 +140,8 @@ def test_send_as_follows_the_rules_and_back_to_the_job_file(tmp_path: Path) -> N
         assert ruled.job.batch.rate_limits.connections == 8  # the local-sink preset
         own = send_as(ruled, None, store)
         assert own.identity.sender.addr_spec == "kadry@firma.example.com"
-        assert own.job.destination == load_job(job_path).destination
-        assert own.job.batch == load_job(job_path).batch  # the account's limits went with it
+        assert own.job.destination == own_file.destination
+        assert own.job.batch == own_file.batch  # the account's limits went with it
 
 
 def test_rows_to_send_and_resend_requests(tmp_path: Path) -> None:

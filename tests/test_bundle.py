@@ -7,18 +7,12 @@ from pathlib import Path
 import pytest
 from users import Users, account
 
-from mailkit.bundle import (
-    export_bundle,
-    import_bundle,
-    list_jobs,
-    missing_secrets,
-    read_bundle,
-    save_job,
-)
+from mailkit.bundle import export_bundle, import_bundle, missing_secrets, read_bundle
 from mailkit.catalog import CatalogTemplate, MessageType, save_template, save_type
 from mailkit.config import ImapSettings, Secret
 from mailkit.errors import ConfigError
 from mailkit.saved_accounts import account_for_sending, get_account, save_account
+from mailkit.saved_jobs import list_jobs, save_job
 from mailkit.store import Scope, SettingsStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,7 +112,7 @@ def test_import_elsewhere_asks_only_for_missing_secrets(
     assert firma.rate_limits.connections == 3
     with pytest.raises(ConfigError, match=r"no saved imap\.password"):
         account_for_sending(support, "Firma")
-    assert [name for name, _s, _t in list_jobs(support)] == ["Przypomnienia"]
+    assert [j.name for j in list_jobs(support)] == ["Przypomnienia"]
     # Importing again asks for nothing already given.
     again = missing_secrets(support, bundle, Scope.PERSONAL)
     assert ("Firma", "smtp.password") not in {(n.account, n.field) for n in again}

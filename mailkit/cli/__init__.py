@@ -13,6 +13,7 @@ from . import (
     account_commands,
     config_commands,
     evidence_commands,
+    job_commands,
     merge_commands,
     send_commands,
 )
@@ -25,6 +26,7 @@ _MODULES = (
     account_commands,
     config_commands,
     evidence_commands,
+    job_commands,
     merge_commands,
     send_commands,
 )

@@ -13,7 +13,6 @@ from ..enqueue import batch_id
 from ..errors import ConfigError, MailkitError
 from ..eventloop import run as run_sending
 from ..i18n import _
-from ..job import load_job
 from ..labels import (
     delivery_label,
     inbound_kind_label,
@@ -30,6 +29,7 @@ from ..logview import (
     unmatched_reports,
 )
 from ..mailerlog import parse_since
+from ..saved_jobs import open_job_or_file
 from ..sending import SendRequest
 from ..syncing import SyncOptions, SyncProgress
 from .common import EXIT_FAILED, EXIT_OK, EXIT_STOPPED, fail, out
@@ -46,7 +46,7 @@ def _batch(ns: argparse.Namespace) -> tuple[str | None, Path | None]:
     """The batch named by a job file (and --batch), and the job's outbox."""
     if not getattr(ns, "job", None):
         return ns.batch, _outbox(ns)
-    job = load_job(ns.job)
+    job = open_job_or_file(ns.job)
     return batch_id(job, override=ns.batch or ""), _outbox(ns) or job.batch.outbox
 
 
@@ -146,7 +146,7 @@ def _delivery(ns: argparse.Namespace) -> int:
 
 
 def _resend(ns: argparse.Namespace) -> int:
-    job = load_job(ns.job)
+    job = open_job_or_file(ns.job)
     request = SendRequest(batch=ns.batch or "", outbox=_outbox(ns))
     run = CorrectionRun(job, ns.row, request, address=ns.address or "",
                         passwords=_passwords(job), confirm=_confirmer(ns.yes))  # fmt: skip
@@ -169,7 +169,9 @@ def _resend(ns: argparse.Namespace) -> int:
 def register(commands: Any) -> None:
     """Add ``log``, ``sync``, ``delivery`` and ``resend``."""
     log = commands.add_parser("log", help=_("show the mailer log: connections, retries, errors"))
-    log.add_argument("job", nargs="?", help=_("only this job's batch (.toml)"))
+    log.add_argument(
+        "job", nargs="?", help=_("only this job's batch (.toml or a saved job's name)")
+    )
     log.add_argument("--batch", help=_("only this batch"))
     log.add_argument("--account", help=_("only this account (saved name or user@host)"))
     log.add_argument("--since", help=_("only newer entries: 30m, 2h, 7d or a date"))
@@ -195,7 +197,11 @@ def register(commands: Any) -> None:
     sync.set_defaults(handler=_sync)
 
     dlv = commands.add_parser("delivery", help=_("delivery per row: bounces, replies, unmatched"))
-    dlv.add_argument("job", nargs="?", help=_("the job file (.toml); default: every batch"))
+    dlv.add_argument(
+        "job",
+        nargs="?",
+        help=_("the job file (.toml) or a saved job's name; default: every batch"),
+    )
     dlv.add_argument("--batch", help=_("the batch name"))
     what = dlv.add_mutually_exclusive_group()
     what.add_argument("--bounced", action="store_true", help=_("only rows that did not arrive"))
@@ -206,7 +212,7 @@ def register(commands: Any) -> None:
     dlv.set_defaults(handler=_delivery)
 
     resend = commands.add_parser("resend", help=_("correct a bounced row and send it again"))
-    resend.add_argument("job", help=_("the job file (.toml)"))
+    resend.add_argument("job", help=_("the job file (.toml) or a saved job's name"))
     resend.add_argument("--row", required=True, metavar="KEY", help=_("the row to send again"))
     resend.add_argument("--address", help=_("the corrected address (default: the table's)"))
     resend.add_argument("--yes", action="store_true", help=_("confirm without asking"))

@@ -13,10 +13,10 @@ from ..data.mapping import SYNONYMS
 from ..export import export_drafts
 from ..findings import format_finding
 from ..i18n import _
-from ..job import load_job
 from ..merge import prepare
 from ..preflight import preflight
 from ..preview import FORMATS, preview
+from ..saved_jobs import open_job_or_file
 from .common import EXIT_FINDINGS, EXIT_OK, out
 from .protection_options import add_merge_options, password_notes, prepare_job
 
@@ -55,7 +55,7 @@ def _export(ns: argparse.Namespace) -> int:
 
 
 def _keys(ns: argparse.Namespace) -> int:
-    merge = prepare(load_job(ns.job))
+    merge = prepare(open_job_or_file(ns.job))
     for record in merge.records.records:
         email = record.values.get("email")
         out(f"{record.key}\t{email.addr_spec if email is not None else ''}")
@@ -87,20 +87,20 @@ def _columns(ns: argparse.Namespace) -> int:
 def register(commands: Any) -> None:
     """Add the merge sub-commands to ``commands``."""
     check = commands.add_parser("check", help=_("check every message of a job; send nothing"))
-    check.add_argument("job", help=_("the job file (.toml)"))
+    check.add_argument("job", help=_("the job file (.toml) or a saved job's name"))
     check.add_argument("--report", metavar="FILE", help=_("also write the findings to .csv/.xlsx"))
     add_merge_options(check)
     check.set_defaults(handler=_check)
 
     show = commands.add_parser("preview", help=_("show one merged message"))
-    show.add_argument("job", help=_("the job file (.toml)"))
+    show.add_argument("job", help=_("the job file (.toml) or a saved job's name"))
     show.add_argument("--row", required=True, help=_("the row key (e.g. employee id or NIP)"))
     show.add_argument("--format", choices=FORMATS, default="text", help=_("what to show"))
     add_merge_options(show)
     show.set_defaults(handler=_preview)
 
     keys = commands.add_parser("keys", help=_("list the row keys of a job, with recipients"))
-    keys.add_argument("job", help=_("the job file (.toml)"))
+    keys.add_argument("job", help=_("the job file (.toml) or a saved job's name"))
     keys.set_defaults(handler=_keys)
 
     columns = commands.add_parser(
@@ -113,7 +113,7 @@ def register(commands: Any) -> None:
     columns.set_defaults(handler=_columns)
 
     export = commands.add_parser("export", help=_("write every message as an .eml draft"))
-    export.add_argument("job", help=_("the job file (.toml)"))
+    export.add_argument("job", help=_("the job file (.toml) or a saved job's name"))
     export.add_argument("--out", required=True, help=_("the folder for the .eml files"))
     add_merge_options(export)
     export.set_defaults(handler=_export)

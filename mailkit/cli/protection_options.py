@@ -15,9 +15,10 @@ from pathlib import Path
 from ..config import Secret
 from ..errors import ConfigError
 from ..i18n import _
-from ..job import Job, load_job
+from ..job import Job
 from ..jobsections import signing_password_from_env
 from ..merge import Merge, prepare
+from ..saved_jobs import open_job_or_file
 
 __all__ = [
     "MergeSecrets",
@@ -69,7 +70,7 @@ class MergeSecrets:
 
 def job_from_options(ns: argparse.Namespace) -> Job:
     """``ns.job`` loaded, with ``--password-report`` applied."""
-    job = load_job(ns.job)
+    job = open_job_or_file(ns.job)
     if getattr(ns, "password_report", None):
         report = Path(ns.password_report).expanduser().resolve()
         job = dataclasses.replace(

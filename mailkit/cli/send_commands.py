@@ -24,10 +24,11 @@ from ..eventloop import run as run_sending
 from ..findings import format_finding
 from ..formatting import format_decimal
 from ..i18n import _
-from ..job import Job, load_job
+from ..job import Job
 from ..labels import delivery_label, state_label, status_label
 from ..logview import with_delivery
 from ..outbox import Outbox, RowState
+from ..saved_jobs import open_job_or_file
 from ..sending import ConfirmInfo, SendOutcome, SendRequest, SendRun, send_test
 from ..sendspec import DEFAULT_SINK_PORT, ServerSpec
 from ..sink import Sink, list_messages, read_message, serve_sink
@@ -208,7 +209,7 @@ def _print_report(report: BatchReport) -> None:
 
 
 def _status(ns: argparse.Namespace) -> int:
-    job = load_job(ns.job)
+    job = open_job_or_file(ns.job)
     batch = batch_id(job, override=ns.batch or "", redirect=ns.test_address or "")
     path = Path(ns.outbox) if ns.outbox else job.batch.outbox
     with Outbox(path) as outbox:
@@ -276,7 +277,7 @@ def _sink_read(folder: Path, show: str | None) -> int:
 def register(commands: Any) -> None:
     """Add ``send``, ``status`` and ``sink``."""
     send = commands.add_parser("send", help=_("send a job's messages, each exactly once"))
-    send.add_argument("job", help=_("the job file (.toml)"))
+    send.add_argument("job", help=_("the job file (.toml) or a saved job's name"))
     send.add_argument(
         "--row",
         action="append",
@@ -324,7 +325,7 @@ def register(commands: Any) -> None:
     send.set_defaults(handler=_send)
 
     status = commands.add_parser("status", help=_("show a batch's per-row log"))
-    status.add_argument("job", help=_("the job file (.toml)"))
+    status.add_argument("job", help=_("the job file (.toml) or a saved job's name"))
     status.add_argument("--batch", help=_("the batch name"))
     status.add_argument(
         "--test-address", metavar="ADDRESS", help=_("the test batch for this address")

@@ -13,15 +13,22 @@ from ..data import RawTable
 from ..errors import DataError
 from ..formatting import format_date, format_money
 from ..i18n import N_, _, locale_for
-from ..job import Job, load_job
-from ..merge import Merge
+from ..job import Job
+from ..merge import Merge, prepare
 from ..overview import AgeTotal, CustomerRow, age_totals, customer_rows
 from ..privacy import mask_amount, mask_email
 from ..sendview import send_as
 from ..store import SettingsStore
-from ..workbench import load_upload, open_job, sample_jobs, suggest_columns, use_table
+from ..workbench import (
+    chosen_job,
+    job_choices,
+    load_upload,
+    sample_jobs,
+    suggest_columns,
+    use_table,
+)
 from .html import age_chart, table
-from .kit import Panel, button, css
+from .kit import Panel, button, choose, css
 from .mapping import FindingsView, MappingForm
 from .state import AppState
 from .work import Activity, Cancel, Progress
@@ -49,14 +56,9 @@ class DataTab(Panel):
         self.job: Job | None = None
         self.table: RawTable | None = None
         self._cached: tuple[Merge, list[AgeTotal], list[CustomerRow]] | None = None
-        self.sample = css(
-            w.Dropdown(
-                options=[(s.name, str(s.path)) for s in self.samples],
-                layout=w.Layout(width="420px"),
-            ),
-            "mk-sample",
-        )
+        self.sample = css(w.Dropdown(layout=w.Layout(width="420px")), "mk-sample")
         self.load_button = button("mk-load-sample", primary=True)
+        self.jobs_button = button("mk-refresh-jobs")
         self.upload = css(
             w.FileUpload(
                 accept=".csv,.xlsx,.xlsm,.txt", multiple=False, layout=w.Layout(width="auto")
@@ -72,6 +74,7 @@ class DataTab(Panel):
         self.findings = FindingsView(self.labels)
         self.customers = css(w.HTML(), "mk-customers")
         self.chart = css(w.HTML(), "mk-age-chart")
+        self._offer_jobs()
         self._build()
         self._wire()
 
@@ -79,13 +82,14 @@ class DataTab(Panel):
         lab = self.labels
         lab.text(self.sample, N_("Job"))
         lab.text(self.load_button, N_("Load"))
+        lab.text(self.jobs_button, N_("Refresh list"))
         lab.text(self.upload, N_("Upload CSV or XLSX"))
         lab.text(self.apply_button, N_("Apply mapping"))
         self.overdue_box = w.VBox(
             [lab.heading(N_("Reminders per customer")), self.chart, self.customers]
         )
         self.children = [
-            w.HBox([self.sample, self.load_button, self.upload]),
+            w.HBox([self.sample, self.load_button, self.jobs_button, self.upload]),
             self.activity,
             self.notice,
             self.source,
@@ -100,27 +104,43 @@ class DataTab(Panel):
 
     def _wire(self) -> None:
         self.on_click(self.load_button, self.load_sample)
+        self.on_click(self.jobs_button, self.refresh_jobs)
         self.on_click(self.apply_button, self.apply)
         self.on_change(self.upload, self.uploaded)
         self.on_change(self.findings.severity, self.findings.render)
         self.on_change(self.findings.column, self.findings.render)
         self.watch(["merge", "report", "privacy"], self.refresh)
+        self.watch("language", self._offer_jobs)
+
+    def _offer_jobs(self) -> None:
+        """The sample job files, then the jobs saved in the settings store."""
+        choose(self.sample, job_choices(self.samples, self.store), self.sample.value)
+
+    def refresh_jobs(self) -> None:
+        """List the jobs again: one saved since the page opened (``mailkit jobs save``) shows."""
+        self._offer_jobs()
+        saved = len(self.sample.options) - len(self.samples)
+        self.notice.show(_("{n} saved job(s) in the list.").format(n=saved), "info")
 
     # -- handlers: each calls one core function, in the background when it may take long ----
 
     def load_sample(self, name: str | None = None) -> None:
-        """Load the chosen sample job (or the one whose file is ``name``) with its own tables."""
-        path = Path(self.sample.value) if name is None else self._sample_path(name)
-        self.sample.value = str(path)
+        """Load the chosen job, a sample file or a saved job (or the sample whose file is
+        ``name``), with its own tables."""
+        if name is not None:
+            self.sample.value = str(self._sample_path(name))
+        choice, label = self.sample.value or "", self.sample.label or ""
+        if not choice:
+            raise DataError(_("There is no job to load: save one with `mailkit jobs save`."))
         self.notice.clear()
 
         identity, store = self.state.identity, self.store
 
         def work(_progress: Progress, _cancel: Cancel) -> Merge:
-            merge = open_job(path)
+            merge = prepare(chosen_job(choice, store))
             return merge if identity is None else send_as(merge, identity, store)
 
-        self.activity.start(_("Loading {name}").format(name=path.name), work, self._loaded)
+        self.activity.start(_("Loading {name}").format(name=label), work, self._loaded)
 
     def _sample_path(self, name: str) -> Path:
         for sample in self.samples:
@@ -141,7 +161,7 @@ class DataTab(Panel):
             )
         if self.job is None and not self.sample.value:
             raise DataError(_("Load a job first: an uploaded table uses its template and sender."))
-        job = self.job or load_job(Path(self.sample.value))
+        job = self.job or chosen_job(self.sample.value, self.store)
         self.notice.clear()
 
         def work(_progress: Progress, _cancel: Cancel) -> RawTable:

@@ -125,7 +125,7 @@ def _cpu_ticks(pid: int) -> int:
 def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Voila]:
     """Voila serving notebooks/app.ipynb (with voila.json) on a free 127.0.0.1 port."""
     home = tmp_path_factory.mktemp("voila-home")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "MAILKIT_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "MAILKIT_", "XDG_"))}
     env.update(HOME=str(home), PYTHONUNBUFFERED="1")
     port = _free_port()
     log = home / "voila.log"
@@ -208,7 +208,7 @@ def dev_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevApp]:
     """The app as ``./dev app`` starts it (sink, its account, Voila), with a private HOME
     (settings store, outbox) and free ports; stopped with SIGINT, as Ctrl-C would."""
     home = tmp_path_factory.mktemp("dev-app-home")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "MAILKIT_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "MAILKIT_", "XDG_"))}
     env.update(HOME=str(home), PYTHONUNBUFFERED="1")
     port, sink_port, folder = _free_port(), _free_port(), home / "sink"
     log = home / "app.log"

@@ -4,8 +4,11 @@ a failing Test SMTP, the language, and Ctrl-C stopping the sink and Voila."""
 from __future__ import annotations
 
 import email
+import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from email import policy
 from pathlib import Path
@@ -158,6 +161,26 @@ def test_a_failing_test_smtp_explains_itself(dev_page: Any) -> None:
 def _listening(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_job_saved_from_the_command_line_loads_in_the_app(dev_page: Any, dev_app: Any) -> None:
+    page = dev_page.page
+    _english(page)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAILKIT_", "XDG_"))}
+    saved = subprocess.run(
+        [sys.executable, "-m", "mailkit", "--lang", "en", "jobs", "save",
+         ROOT / "data" / "jobs" / "payslips.toml", "--name", "Paski listopad"],
+        env={**env, "HOME": str(dev_app.home)}, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert saved.returncode == 0, saved.stderr
+    page.locator("button.mk-refresh-jobs").click()  # the page's kernel started before the save
+    page.wait_for_selector(".mk-data .mk-notice:has-text('1 saved job(s) in the list.')")
+    page.locator(".mk-sample select").select_option(label="Paski listopad (saved, personal)")
+    page.locator("button.mk-load-sample").click()
+    name = load_job(ROOT / "data" / "jobs" / "payslips.toml").name
+    page.wait_for_selector(f".mk-data .mk-notice:has-text('Loaded {name}: 60 message(s)')")
+    page.wait_for_selector(".mk-data-summary:has-text('60 message(s), one per row.')")
 
 
 def test_ctrl_c_stops_the_sink_and_voila(dev_app: Any) -> None:

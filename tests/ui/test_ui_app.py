@@ -68,10 +68,10 @@ def test_privacy_mode_masks_addresses_and_amounts_in_lists(app: App) -> None:
 def test_an_unexpected_failure_is_a_message_not_a_traceback(
     app: App, monkeypatch: pytest.MonkeyPatch, callback_errors
 ) -> None:
-    def broken(_path: Path) -> None:
+    def broken(_choice: str, _store: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(data_module, "open_job", broken)
+    monkeypatch.setattr(data_module, "chosen_job", broken)
     app.panel(DataTab).load_button.click()
     shown = app.panel(DataTab).notice.value
     assert "RuntimeError" in shown

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mailkit.ui import App, DataTab, PreviewTab
+from mailkit.saved_jobs import remove_job, save_job_file
+from mailkit.store import Scope
+from mailkit.ui import App, DataTab, PreviewTab, open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADERS = [
@@ -151,3 +153,28 @@ def test_applying_without_a_table_says_what_to_do(samples: Path) -> None:
     tab = made.panel(DataTab)
     tab.apply_button.click()
     assert "Load a sample job or upload a table first." in tab.notice.value
+
+
+def test_a_saved_job_is_offered_and_loaded(samples: Path) -> None:
+    store = open_store()
+    assert store is not None
+    made = App.create(samples, store=store)  # as Voila's pre-started kernel made it
+    tab = made.panel(DataTab)
+    assert [v for _label, v in tab.sample.options if v.startswith("saved:")] == []
+    save_job_file(store, samples / "payslips.toml", Scope.PERSONAL, name="Paski listopad")
+    tab.jobs_button.click()
+    assert "1 saved job(s) in the list." in tab.notice.value
+    offered = dict(tab.sample.options)
+    assert offered["Paski listopad (saved, personal)"] == "saved:personal:Paski listopad"
+    assert str(samples / "overdue.toml") in offered.values()
+    tab.sample.value = "saved:personal:Paski listopad"
+    tab.load_button.click()
+    assert made.state.merge is not None, tab.notice.value
+    assert len(made.state.merge.keys()) == 60
+    assert made.state.merge.job.data.path.resolve() == samples.parent / "employees.csv"
+    made.state.language = "pl"
+    assert "Paski listopad (zapisane, osobiste)" in dict(tab.sample.options)
+    assert tab.sample.value == "saved:personal:Paski listopad"  # the choice survives
+    remove_job(store, "Paski listopad", Scope.PERSONAL)  # meanwhile, in another window
+    tab.load_button.click()
+    assert "Paski listopad" in tab.notice.value and "mk-notice-error" in tab.notice._dom_classes
