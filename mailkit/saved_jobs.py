@@ -1,8 +1,10 @@
 """Jobs kept in the settings store: a job file saved under a name, listed, opened and removed.
 
-A saved job is the file's TOML as written, plus the folder it came from: its relative paths
-(data, templates, attachments) still start there. A job that came in a bundle has no folder;
-its paths start from the current folder, or from the one the caller names.
+A saved job is the file's TOML as written, plus where the file was: its relative paths (data,
+templates, attachments) still start from that folder, and the job keeps the file's name, so a
+job without a ``name`` setting is the same batch whether it runs by file or by saved name. A
+job that came in a bundle has no folder; its paths start from the current folder, or from the
+one the caller names.
 """
 
 from __future__ import annotations
@@ -36,12 +38,14 @@ JOB = "job"
 
 @dataclass(frozen=True)
 class SavedJob:
-    """A job as stored: its TOML text, the folder its paths start from, scope and revision."""
+    """A job as stored: its TOML text, where its file was (folder and file name, when saved
+    from a file), scope and revision."""
 
     name: str
     scope: Scope
     toml: str
     folder: Path | None
+    file: str
     revision: int
     updated_by: str
     updated_at: str
@@ -49,16 +53,18 @@ class SavedJob:
     def job(self, folder: str | Path | None = None) -> Job:
         """The job, validated; relative paths start from ``folder``, else the saved one."""
         base = Path(folder) if folder is not None else self.folder or Path.cwd()
-        return parse_job(_parse(self.name, self.toml), path=base.resolve() / f"{self.name}.toml")
+        path = base.resolve() / (self.file or f"{self.name}.toml")
+        return parse_job(_parse(self.name, self.toml), path=path)
 
 
 def _saved(entry: Entry) -> SavedJob:
-    folder = entry.body.get("folder")
+    folder, file = entry.body.get("folder"), entry.body.get("file")
     return SavedJob(
         entry.name,
         entry.scope,
         str(entry.body.get("toml", "")),
         Path(folder) if isinstance(folder, str) and folder else None,
+        file if isinstance(file, str) and "/" not in file and "\\" not in file else "",
         entry.revision,
         entry.updated_by,
         entry.updated_at,
@@ -76,9 +82,10 @@ def _parse(name: str, text: str) -> dict[str, Any]:
 
 
 def save_job(
-    store: SettingsStore, name: str, text: str, scope: Scope, *, folder: Path | None = None
+    store: SettingsStore, name: str, text: str, scope: Scope, *, origin: Path | None = None
 ) -> int:
-    """Keep a job's TOML under ``name`` (with the folder its paths start from); the revision.
+    """Keep a job's TOML under ``name`` (with ``origin``, the file it was read from); the
+    revision.
 
     Only the TOML is checked here: the files a job names may exist only where it runs.
     """
@@ -97,8 +104,9 @@ def save_job(
             setting="job",
         )
     body: dict[str, Any] = {"toml": text}
-    if folder is not None:
-        body["folder"] = str(folder.resolve())
+    if origin is not None:
+        origin = origin.resolve()
+        body.update(folder=str(origin.parent), file=origin.name)
     return store.put(JOB, name, body, scope).revision
 
 
@@ -112,7 +120,7 @@ def save_job_file(
     load_job(path)  # a ConfigError names the setting or the missing file
     name = name or path.stem
     text = path.read_text(encoding="utf-8")
-    save_job(store, name, text, scope, folder=path.parent)
+    save_job(store, name, text, scope, origin=path)
     saved = get_job(store, name, scope)
     assert saved is not None  # just written in this store
     return saved

@@ -42,12 +42,12 @@ ROW_MODES = ("current", "selected", "all")
 
 
 def _own_job(job: Job) -> Job:
-    """``job`` with the [sender], [destination] and [batch] its file gives (undoing a sender
+    """``job`` with the [sender], [destination] and [batch] its settings give (undoing a sender
     rule and the account's limits and notifications it brought)."""
-    if job.path is not None and job.path.is_file():
-        own = load_job(job.path)
-    elif job.source is not None:  # a saved job: its settings as stored
+    if job.source is not None:  # the settings as read (a saved job may have no file)
         own = parse_job(job.source, path=job.path)
+    elif job.path is not None and job.path.is_file():
+        own = load_job(job.path)
     else:
         return job
     return dataclasses.replace(job, sender=own.sender, destination=own.destination, batch=own.batch)
