@@ -49,6 +49,7 @@ def test_a_saved_job_runs_by_name_from_another_folder_then_is_bundled_and_remove
     saved = mailkit("jobs", "save", job, "--name", "Paski", cwd=elsewhere)
     assert saved.returncode == EXIT_OK, saved.stderr
     assert f"its paths start from {folder}" in saved.stdout
+    assert "run it with: mailkit send Paski\n" in saved.stdout
     listed = mailkit("jobs", cwd=elsewhere)
     assert listed.stdout.startswith("Paski\tpersonal\t")
     shown = mailkit("jobs", "show", "Paski", cwd=elsewhere)

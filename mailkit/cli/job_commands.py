@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from typing import Any
 
 from ..errors import ConfigError
@@ -28,7 +29,7 @@ def _jobs(ns: argparse.Namespace) -> int:
                     name=saved.name, scope=scope_label(saved.scope), folder=saved.folder
                 )
             )
-            out(_("run it with: mailkit send {name}").format(name=saved.name))
+            out(_("run it with: mailkit send {name}").format(name=shlex.quote(saved.name)))
         elif action == "show":
             out(find_job(store, target).toml.rstrip("\n"))
         elif action == "remove":
