@@ -14,7 +14,7 @@ from .errors import ConfigError
 from .formatting import format_decimal
 from .i18n import _
 from .identity import SenderIdentity, apply_identity
-from .job import Job, load_job, parse_job
+from .job import Job, parse_job
 from .labels import STATE_NAMES  # how each journal state is called in lists
 from .merge import Merge, prepare
 from .outbox import default_outbox_path
@@ -44,12 +44,9 @@ ROW_MODES = ("current", "selected", "all")
 def _own_job(job: Job) -> Job:
     """``job`` with the [sender], [destination] and [batch] its settings give (undoing a sender
     rule and the account's limits and notifications it brought)."""
-    if job.source is not None:  # the settings as read (a saved job may have no file)
-        own = parse_job(job.source, path=job.path)
-    elif job.path is not None and job.path.is_file():
-        own = load_job(job.path)
-    else:
+    if job.source is None:  # built in code, not read from TOML: nothing to go back to
         return job
+    own = parse_job(job.source, path=job.path)  # as read: a saved job may have no file
     return dataclasses.replace(job, sender=own.sender, destination=own.destination, batch=own.batch)
 
 

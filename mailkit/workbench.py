@@ -34,7 +34,6 @@ __all__ = [
     "load_upload",
     "macro_palette",
     "message_view",
-    "open_job",
     "redate",
     "remap",
     "render_row",
@@ -92,11 +91,6 @@ def chosen_job(value: str, store: SettingsStore | None) -> Job:
             setting="job",
         )  # fmt: skip
     return saved.job()
-
-
-def open_job(path: str | Path) -> Merge:
-    """Read a job file and prepare it with its own tables."""
-    return prepare(load_job(path))
 
 
 def load_upload(name: str, data: bytes) -> RawTable:

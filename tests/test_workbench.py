@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mailkit import ConfigError, DataError, TemplateError, TemplateSource, load_job
+from mailkit import ConfigError, DataError, TemplateError, TemplateSource, load_job, prepare
 from mailkit.catalog import save_template
 from mailkit.compose import compose, insert_template, save_draft
 from mailkit.data import read_table
@@ -22,7 +22,6 @@ from mailkit.workbench import (
     load_upload,
     macro_palette,
     message_view,
-    open_job,
     redate,
     remap,
     render_row,
@@ -38,7 +37,7 @@ JOBS = ROOT / "data" / "jobs"
 
 @pytest.fixture(scope="module")
 def overdue():  # type: ignore[no-untyped-def]
-    return open_job(JOBS / "overdue.toml")
+    return prepare(load_job(JOBS / "overdue.toml"))
 
 
 def test_sample_jobs_are_named_by_their_files(tmp_path: Path) -> None:
