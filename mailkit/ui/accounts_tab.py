@@ -132,13 +132,25 @@ class AccountsTab(Panel):
 
     def list_accounts(self, keep: str | None = None) -> None:
         """The accounts saved in the chosen scope, then the first (or ``keep``) in the form."""
-        store = self._store()
-        names = [s.account.name for s in list_accounts(store, self.chosen_scope)]
+        self._offer_accounts(keep)
+        self.show_account()
+
+    def _offer_accounts(self, keep: str | None) -> None:
+        names = [s.account.name for s in list_accounts(self._store(), self.chosen_scope)]
         options = [*((n, n) for n in names), (_("— new account —"), NEW)]
         wanted = keep if keep is not None else (self.account.value or (names[0] if names else NEW))
         with self.quietly():
             choose(self.account, options, wanted)
-        self.show_account()
+
+    def reread(self) -> None:
+        """List the accounts saved since; the form keeps what is typed in it, unless its
+        account was deleted meanwhile."""
+        if self.store is None:
+            return
+        shown = self.account.value
+        self._offer_accounts(shown)
+        if self.account.value != shown:
+            self.show_account()
 
     def show_account(self) -> None:
         """Fill the form with the chosen account (or an empty one); typed passwords are dropped."""

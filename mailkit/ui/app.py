@@ -18,6 +18,7 @@ from .compose_tab import ComposeTab
 from .data_tab import DataTab
 from .kit import Labels, Notice, Panel, css, guarded
 from .log_tab import LogTab
+from .page_request import wait_for_page
 from .preview_tab import PreviewTab
 from .send_tab import SendTab
 from .state import AppState
@@ -132,9 +133,22 @@ class App(w.VBox):
                 return
             await asyncio.wait(running)
 
+    def reread(self) -> None:
+        """Every tab lists again what the settings store holds (jobs, accounts, templates)."""
+        for panel in self.panels:
+            panel.guard(panel.reread)()
+
+    def opened(self) -> None:
+        """The notebook's last cell: in a kernel Voila started ahead, wait until the page is
+        asked for, then :meth:`reread` (what was saved since the kernel started shows)."""
+        if wait_for_page():
+            self.reread()
+
     def _opened(self) -> None:
         index = self.tabs.selected_index
         for i, panel in enumerate(self.panels):
+            if i == index:
+                panel.guard(panel.reread)()
             panel.activate(i == index)
 
     def select(self, kind: type[Panel]) -> None:

@@ -128,12 +128,19 @@ class ComposeTab(Panel):
         self.recipient_chosen()
 
     def list_templates(self) -> None:
-        """The job's own template first, then the catalogue's templates."""
-        keep = self.template.value
+        """The job's own template first, then the catalogue's templates (the chosen one kept)."""
+        index = self.template.value
+        kept = self.listed[index] if index is not None and 0 <= index < len(self.listed) else None
         self.listed = catalogue_templates(self.store)
         options = [(_("the job's template (default)"), JOB_TEMPLATE)]
         options += [(f"{t.item.name} ({t.item.language})", i) for i, t in enumerate(self.listed)]
-        choose(self.template, options, keep if keep is not None else JOB_TEMPLATE)
+        at = [(t.item.name, t.origin) for t in self.listed]
+        wanted = (kept.item.name, kept.origin) if kept is not None else None
+        choose(self.template, options, at.index(wanted) if wanted in at else JOB_TEMPLATE)
+
+    def reread(self) -> None:
+        """Offer the templates saved in the catalogue since."""
+        self.list_templates()
 
     def recipient_chosen(self) -> None:
         """A new recipient gets the default template, unless the text was edited by hand."""

@@ -116,6 +116,10 @@ class DataTab(Panel):
         """The sample job files, then the jobs saved in the settings store."""
         choose(self.sample, job_choices(self.samples, self.store), self.sample.value)
 
+    def reread(self) -> None:
+        """Offer the jobs saved since the list was made (the app does this as a page opens)."""
+        self._offer_jobs()
+
     def refresh_jobs(self) -> None:
         """List the jobs again: one saved since the page opened (``mailkit jobs save``) shows."""
         self._offer_jobs()

@@ -279,3 +279,7 @@ class Panel(w.VBox):
 
     def refresh(self) -> None:
         """Redraw what depends on the data or the language (override)."""
+
+    def reread(self) -> None:
+        """List again what the tab offers from the settings store, keeping the choices made
+        (override): a job, account or template saved since the tab was built then shows."""

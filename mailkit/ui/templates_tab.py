@@ -251,6 +251,10 @@ class TemplatesTab(Panel):
         self.list_templates()
         self.notice.show(_("Saved {name}.").format(name=item.name), "ok")
 
+    def reread(self) -> None:
+        """Offer the message types and templates saved since (the editor is left alone)."""
+        self.list_types()
+
     def refresh(self) -> None:
         """Relabel the types and redraw the preview in the new language."""
         self.list_types()

@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -286,14 +286,14 @@ def _checked(page: Any) -> None:
     assert page.locator(f"{summary} .mk-ok").count(), page.locator(summary).inner_text()
 
 
-@pytest.fixture
-def app_page(browser: Any, voila: Voila, tmp_path: Path) -> Iterator[Page]:
-    """A fresh page showing the app with the sample invoices loaded and checked."""
-    voila.wait_warm()
+@contextlib.contextmanager
+def _opened(browser: Any, server: Voila, folder: Path) -> Iterator[Page]:
+    """A fresh page showing the app with the sample invoices loaded and checked; no console
+    errors by the time it closes."""
     context = browser.new_context(viewport={"width": 1300, "height": 2400})
-    page = Page(context.new_page(), tmp_path)
+    page = Page(context.new_page(), folder)
     page.page.set_default_timeout(30_000)
-    if open_app_page(page.page, voila.url):
+    if open_app_page(page.page, server.url):
         page.errors.clear()  # the abandoned first load's console noise
     _checked(page.page)
     yield page
@@ -302,15 +302,25 @@ def app_page(browser: Any, voila: Voila, tmp_path: Path) -> Iterator[Page]:
 
 
 @pytest.fixture
+def app_page(browser: Any, voila: Voila, tmp_path: Path) -> Iterator[Page]:
+    """A fresh page showing the app with the sample invoices loaded and checked."""
+    voila.wait_warm()
+    with _opened(browser, voila, tmp_path) as page:
+        yield page
+
+
+@pytest.fixture
 def dev_page(browser: Any, dev_app: DevApp, tmp_path: Path) -> Iterator[Page]:
     """A fresh page on the ``./dev app`` app, its sample invoices loaded and checked."""
     dev_app.server.wait_warm()
-    context = browser.new_context(viewport={"width": 1300, "height": 2400})
-    page = Page(context.new_page(), tmp_path)
-    page.page.set_default_timeout(30_000)
-    if open_app_page(page.page, dev_app.server.url):
-        page.errors.clear()  # the abandoned first load's console noise
-    _checked(page.page)
-    yield page
-    context.close()
-    assert not page.errors, page.errors
+    with _opened(browser, dev_app.server, tmp_path) as page:
+        yield page
+
+
+@pytest.fixture
+def open_dev_page(
+    browser: Any, dev_app: DevApp, tmp_path: Path
+) -> Callable[[], contextlib.AbstractContextManager[Page]]:
+    """``with open_dev_page() as page``: a page on the ``./dev app`` app opened only then (after
+    what the test did first), without waiting for the kernel pool."""
+    return lambda: _opened(browser, dev_app.server, tmp_path)

@@ -163,17 +163,22 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_a_job_saved_from_the_command_line_loads_in_the_app(dev_page: Any, dev_app: Any) -> None:
-    page = dev_page.page
-    _english(page)
+def _save_job(dev_app: Any, file: str, name: str) -> None:
+    """``mailkit jobs save`` into the app's settings store, as a user at a terminal would."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAILKIT_", "XDG_"))}
     saved = subprocess.run(
         [sys.executable, "-m", "mailkit", "--lang", "en", "jobs", "save",
-         ROOT / "data" / "jobs" / "payslips.toml", "--name", "Paski listopad"],
+         ROOT / "data" / "jobs" / file, "--name", name],
         env={**env, "HOME": str(dev_app.home)}, capture_output=True, text=True, timeout=60,
         check=False,
     )  # fmt: skip
     assert saved.returncode == 0, saved.stderr
+
+
+def test_a_job_saved_from_the_command_line_loads_in_the_app(dev_page: Any, dev_app: Any) -> None:
+    page = dev_page.page
+    _english(page)
+    _save_job(dev_app, "payslips.toml", "Paski listopad")
     page.locator("button.mk-refresh-jobs").click()  # the page's kernel started before the save
     page.wait_for_selector(".mk-data .mk-notice:has-text('1 saved job(s) in the list.')")
     page.locator(".mk-sample select").select_option(label="Paski listopad (saved, personal)")
@@ -181,6 +186,17 @@ def test_a_job_saved_from_the_command_line_loads_in_the_app(dev_page: Any, dev_a
     name = load_job(ROOT / "data" / "jobs" / "payslips.toml").name
     page.wait_for_selector(f".mk-data .mk-notice:has-text('Loaded {name}: 60 message(s)')")
     page.wait_for_selector(".mk-data-summary:has-text('60 message(s), one per row.')")
+
+
+def test_a_job_saved_while_the_kernel_waits_is_listed_when_the_page_opens(
+    open_dev_page: Any, dev_app: Any
+) -> None:
+    dev_app.server.wait_warm()  # the pooled kernel has run the notebook and listed the jobs
+    _save_job(dev_app, "overdue.toml", "Przypomnienia grudzień")
+    with open_dev_page() as page:
+        shown = page.page.locator(".mk-sample select option").all_inner_texts()
+        options = [o.replace("\xa0", " ") for o in shown]  # ipywidgets shows spaces as NBSP
+        assert any(o.startswith("Przypomnienia grudzień (") for o in options), options
 
 
 def test_ctrl_c_stops_the_sink_and_voila(dev_app: Any) -> None:
