@@ -291,13 +291,15 @@ def _opened(browser: Any, server: Voila, folder: Path) -> Iterator[Page]:
     """A fresh page showing the app with the sample invoices loaded and checked; no console
     errors by the time it closes."""
     context = browser.new_context(viewport={"width": 1300, "height": 2400})
-    page = Page(context.new_page(), folder)
-    page.page.set_default_timeout(30_000)
-    if open_app_page(page.page, server.url):
-        page.errors.clear()  # the abandoned first load's console noise
-    _checked(page.page)
-    yield page
-    context.close()  # its kernel is culled when idle (voila.json) or stopped with Voila
+    try:  # closed also when opening fails or a test's ``with`` block does
+        page = Page(context.new_page(), folder)
+        page.page.set_default_timeout(30_000)
+        if open_app_page(page.page, server.url):
+            page.errors.clear()  # the abandoned first load's console noise
+        _checked(page.page)
+        yield page
+    finally:
+        context.close()  # its kernel is culled when idle (voila.json) or stopped with Voila
     assert not page.errors, page.errors
 
 
