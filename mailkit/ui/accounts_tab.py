@@ -123,9 +123,10 @@ class AccountsTab(Panel):
         store.select_scope(self.chosen_scope)
         self.list_accounts()
         self.state.accounts += 1
+        scope = self.chosen_scope
         self.notice.show(
-            _("The {scope} configuration is loaded and applies to you now.").format(
-                scope=scope_label(self.chosen_scope)
+            lambda: _("The {scope} configuration is loaded and applies to you now.").format(
+                scope=scope_label(scope)
             ),
             "ok",
         )
@@ -186,7 +187,7 @@ class AccountsTab(Panel):
         self.list_accounts(keep=saved.account.name)
         self.state.accounts += 1
         self.notice.show(
-            _("Account {name} saved ({scope}).").format(
+            lambda: _("Account {name} saved ({scope}).").format(
                 name=account.name, scope=scope_label(scope)
             ),
             "ok",
@@ -210,7 +211,9 @@ class AccountsTab(Panel):
                 remove_account(self._store(), saved.account.name, scope)
                 self.list_accounts(keep=NEW)
                 self.state.accounts += 1
-                self.notice.show(_("Account {name} deleted.").format(name=saved.account.name))
+                self.notice.show(
+                    lambda: _("Account {name} deleted.").format(name=saved.account.name)
+                )
 
         self.task = start(self.notice, confirmed(), self.guard(done))
 

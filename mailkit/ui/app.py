@@ -156,8 +156,9 @@ class App(w.VBox):
         self.tabs.selected_index = self.panels.index(self.panel(kind))
 
     def relabel(self) -> None:
-        """Write the header and the tab titles in the current language."""
+        """Write the header, its notice and the tab titles in the current language."""
         self.labels.apply()
+        self.notice.relabel()
         self._titles()
 
     def _titles(self) -> None:

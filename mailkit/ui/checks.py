@@ -52,6 +52,7 @@ class PreflightBar(w.VBox):
         """Show the report's summary line."""
         report = self.state.report
         with language(self.state.language):
+            self.notice.relabel()
             if report is None:
                 text = "" if self.state.merge is None else _("Checking every message")
                 self.summary.value = f'<span class="mk-pending">{text}</span>' if text else ""

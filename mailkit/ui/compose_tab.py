@@ -221,7 +221,7 @@ class ComposeTab(Panel):
         folder = ((merge.job.destination.folder or merge.job.base / "out") / "compose").resolve()
 
         def saved(path: Path) -> None:
-            self.notice.show(_("Saved the draft {path}").format(path=str(path)), "ok")
+            self.notice.show(lambda: _("Saved the draft {path}").format(path=str(path)), "ok")
 
         self.task = start(self.notice, save_draft(draft, folder), saved)
 
@@ -242,12 +242,16 @@ class ComposeTab(Panel):
 
     def _sent(self, result: SendResult | None) -> None:
         if result is None:
-            self.notice.show(_("Not confirmed: nothing was sent."), "warning")
+            self.notice.show(lambda: _("Not confirmed: nothing was sent."), "warning")
             return
-        text = _("Message to {to}: {status} {code} {reply}").format(
-            to=self.recipient.label or "",
-            status=status_label(result.status),
-            code=result.code or "",
-            reply=result.reply,
-        )
-        self.notice.show(text.strip(), "ok" if result.status is SendStatus.SENT else "error")
+        to = self.recipient.label or ""
+
+        def text() -> str:
+            return (
+                _("Message to {to}: {status} {code} {reply}")
+                .format(to=to, status=status_label(result.status), code=result.code or "",
+                        reply=result.reply)
+                .strip()
+            )  # fmt: skip
+
+        self.notice.show(text, "ok" if result.status is SendStatus.SENT else "error")

@@ -111,6 +111,7 @@ class DataTab(Panel):
         self.on_change(self.findings.column, self.findings.render)
         self.watch(["merge", "report", "privacy"], self.refresh)
         self.watch("language", self._offer_jobs)
+        self.watch("language", self.form.relabel)
 
     def _offer_jobs(self) -> None:
         """The sample job files, then the jobs saved in the settings store."""
@@ -124,7 +125,7 @@ class DataTab(Panel):
         """List the jobs again: one saved since the page opened (``mailkit jobs save``) shows."""
         self._offer_jobs()
         saved = len(self.sample.options) - len(self.samples)
-        self.notice.show(_("{n} saved job(s) in the list.").format(n=saved), "info")
+        self.notice.show(lambda: _("{n} saved job(s) in the list.").format(n=saved), "info")
 
     # -- handlers: each calls one core function, in the background when it may take long ----
 
@@ -183,7 +184,7 @@ class DataTab(Panel):
         missing = self.form.missing()
         if missing:
             self.notice.show(
-                _("Choose the columns for {fields}, then Apply mapping.").format(
+                lambda: _("Choose the columns for {fields}, then Apply mapping.").format(
                     fields=", ".join(missing)
                 ),
                 "warning",
@@ -210,10 +211,9 @@ class DataTab(Panel):
         mapping = {c.field: c.header for c in merge.job.data.columns}
         self.form.show(merge.job.data.columns, headers, mapping, self._as_of(merge.job))
         self.state.use(merge)
+        rows = len(merge.keys())
         self.notice.show(
-            _("Loaded {name}: {rows} message(s).").format(
-                name=merge.job.name, rows=len(merge.keys())
-            ),
+            lambda: _("Loaded {name}: {rows} message(s).").format(name=merge.job.name, rows=rows),
             "ok",
         )
 

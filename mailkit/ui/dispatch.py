@@ -134,8 +134,8 @@ class Dispatch(w.VBox):
 
     def _finished(self, outcome: SendOutcome | None) -> None:
         self.outcome = outcome
-        text, kind = outcome_text(outcome)
-        self.notice.show(text, kind)
+        kind = outcome_text(outcome)[1]
+        self.notice.show(lambda: outcome_text(outcome)[0], kind)
         report = outcome.report if outcome is not None else None
         if report is not None:
             self.bar.max = max(sum(report.counts.values()), 1)

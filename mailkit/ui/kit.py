@@ -20,6 +20,7 @@ __all__ = [
     "Labels",
     "Notice",
     "Panel",
+    "Text",
     "button",
     "choose",
     "css",
@@ -90,6 +91,9 @@ class Labels:
             self._set_options(widget, choices)
 
 
+Text = str | Callable[[], str]  # a text, or what writes it in the language of the moment
+
+
 class Notice(w.HTML):
     """One line telling the user what happened: done, a warning, or an error and what to do."""
 
@@ -97,14 +101,29 @@ class Notice(w.HTML):
         super().__init__(**kwargs)
         css(self, "mk-notice")
         self.kind = ""
+        self._text: Text = ""
 
-    def show(self, text: str, kind: str = "info") -> None:
-        """Show ``text`` (plain text, escaped) as 'info', 'ok', 'warning' or 'error'."""
+    def show(self, text: Text, kind: str = "info") -> None:
+        """Show ``text`` (plain text, escaped) as 'info', 'ok', 'warning' or 'error'.
+
+        Give a function that writes the text (``lambda: _("...").format(...)``) and the notice
+        is written again when the language changes (``relabel``); a plain text stays as it is.
+        """
         if self.kind:
             self.remove_class(f"mk-notice-{self.kind}")
         self.kind = kind
+        self._text = text
         self.add_class(f"mk-notice-{kind}")
-        self.value = f'<div class="mk-{kind}">{html.escape(text)}</div>'
+        self._draw()
+
+    def relabel(self) -> None:
+        """Write the notice again in the current language, if it was given as a function."""
+        if self.kind and callable(self._text):
+            self._draw()
+
+    def _draw(self) -> None:
+        text = self._text() if callable(self._text) else self._text
+        self.value = f'<div class="mk-{self.kind}">{html.escape(text)}</div>'
 
     def error(self, text: str) -> None:
         """Show an error message."""
@@ -115,6 +134,7 @@ class Notice(w.HTML):
         if self.kind:
             self.remove_class(f"mk-notice-{self.kind}")
         self.kind = ""
+        self._text = ""
         self.value = ""
 
 
@@ -253,6 +273,7 @@ class Panel(w.VBox):
     def _language_changed(self, _change: Any) -> None:
         with language(self.state.language), self.quietly():
             self.labels.apply()
+            self.notice.relabel()
         self._when_active(self._refresh)
 
     def _refresh(self) -> None:

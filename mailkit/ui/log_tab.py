@@ -173,7 +173,7 @@ class LogTab(Panel):
         written = export_log(self.shown_rows(), path.parent / "reports", self.batch.value,
                              self.format.value)  # fmt: skip
         self.download.value = _download_link(written)
-        self.notice.show(_("Exported to {path}").format(path=str(written)), "ok")
+        self.notice.show(lambda: _("Exported to {path}").format(path=str(written)), "ok")
 
     def resend_unknown(self) -> None:
         """Send the batch's 'unknown' rows again with the same Message-ID, after confirming."""

@@ -38,7 +38,9 @@ class MappingForm(w.VBox):
         css(self, "mk-mapping")
         self.labels = labels
         self.fields: tuple[ColumnSpec, ...] = ()
+        self.headers: tuple[str, ...] = ()
         self.choosers: dict[str, w.Dropdown] = {}
+        self.names: dict[str, w.HTML] = {}
         self.as_of = css(w.DatePicker(), "mk-as-of")
         labels.text(self.as_of, N_("Overdue as of"))
 
@@ -50,23 +52,30 @@ class MappingForm(w.VBox):
         as_of: dt.date | None,
     ) -> None:
         """Offer ``headers`` for every field, ``chosen`` preselected; a date for reminders."""
-        self.fields = tuple(fields)
-        self.choosers = {}
+        self.fields, self.headers = tuple(fields), tuple(headers)
+        self.choosers, self.names = {}, {}
         rows = []
         for col in fields:
             choice = chosen.get(col.field, "")
-            options = [(_("(not used)"), ""), *((h, h) for h in headers)]
-            drop = w.Dropdown(options=options, value=choice if choice in headers else "")
+            drop = w.Dropdown(options=self._options(), value=choice if choice in headers else "")
             css(drop, "mk-map", f"mk-map-{slug(col.field)}")
-            star = " *" if col.required else ""
-            kind = escape(field_kind_label(col.kind))
-            name = w.HTML(f"<b>{escape(col.field)}</b>{star} <small>({kind})</small>")
-            rows.append(w.HBox([css(name, "mk-map-field"), drop]))
-            self.choosers[col.field] = drop
+            name = css(w.HTML(_field_label(col)), "mk-map-field")
+            rows.append(w.HBox([name, drop]))
+            self.choosers[col.field], self.names[col.field] = drop, name
         if as_of is not None:
             self.as_of.value = as_of
             rows.append(self.as_of)
         self.children = rows
+
+    def _options(self) -> list[tuple[str, str]]:
+        return [(_("(not used)"), ""), *((h, h) for h in self.headers)]
+
+    def relabel(self) -> None:
+        """Write the fields' kinds and "(not used)" in the current language; choices stay."""
+        for col in self.fields:
+            self.names[col.field].value = _field_label(col)
+            drop = self.choosers[col.field]
+            choose(drop, self._options(), drop.value)
 
     @property
     def mapping(self) -> dict[str, str]:
@@ -77,6 +86,12 @@ class MappingForm(w.VBox):
         """Required fields that have no column chosen."""
         chosen = self.mapping
         return [c.field for c in self.fields if c.required and not chosen.get(c.field)]
+
+
+def _field_label(col: ColumnSpec) -> str:
+    star = " *" if col.required else ""
+    kind = escape(field_kind_label(col.kind))
+    return f"<b>{escape(col.field)}</b>{star} <small>({kind})</small>"
 
 
 class FindingsView(w.VBox):

@@ -105,11 +105,11 @@ class PreviewTab(Panel):
         self._rows()  # the index of this merge, even if the tab has not drawn it yet
         found = find_rows(merge, text)
         if not found:
-            self.notice.show(_("No message goes to {text}.").format(text=text), "warning")
+            self.notice.show(lambda: _("No message goes to {text}.").format(text=text), "warning")
             return
         at = self._index.get(self.state.row, -1)
         after = [k for k in found if self._index[k] > at]
-        self.notice.show(_("{n} message(s) match.").format(n=len(found)), "info")
+        self.notice.show(lambda: _("{n} message(s) match.").format(n=len(found)), "info")
         self.state.row = (after or found)[0]
 
     def refresh(self) -> None:

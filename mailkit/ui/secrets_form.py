@@ -66,16 +66,20 @@ class SecretsForm(Panel):
         typed = self.take()
         self.result = result = self.reproduction.import_secrets(typed)
         self.refresh()
-        done = _("Imported {a} account(s), {t} template(s), {y} type(s), {j} job(s).").format(
-            a=len(result.accounts), t=len(result.templates), y=len(result.types), j=len(result.jobs)
-        )
-        if result.still_missing:
-            missing = ", ".join(f"{n.account} {n.field}" for n in result.still_missing)
-            self.notice.show(
-                done + " " + _("Still missing: {missing}.").format(missing=missing), "warning"
+        missing = ", ".join(f"{n.account} {n.field}" for n in result.still_missing)
+
+        def text() -> str:
+            done = _("Imported {a} account(s), {t} template(s), {y} type(s), {j} job(s).").format(
+                a=len(result.accounts), t=len(result.templates), y=len(result.types),
+                j=len(result.jobs),
+            )  # fmt: skip
+            return (
+                done + " " + _("Still missing: {missing}.").format(missing=missing)
+                if missing
+                else done
             )
-        else:
-            self.notice.show(done, "ok")
+
+        self.notice.show(text, "warning" if missing else "ok")
 
 
 def _label(need: SecretNeed) -> str:

@@ -201,20 +201,24 @@ class SendTab(Panel):
     def _tested(self, result: SendResult, to: str | None) -> None:
         merge = self.state.merge
         who = to or (str(merge.identity.sender) if merge else "")
-        text = _("Test message to {to}: {status} {code} {reply}").format(
-            to=mask_text(who) if self.state.privacy else who,
-            status=status_label(result.status),
-            code=result.code or "",
-            reply=result.reply,
-        )
-        self.notice.show(text.strip(), "ok" if result.status is SendStatus.SENT else "error")
+        shown = mask_text(who) if self.state.privacy else who
+
+        def text() -> str:
+            return (
+                _("Test message to {to}: {status} {code} {reply}")
+                .format(to=shown, status=status_label(result.status), code=result.code or "",
+                        reply=result.reply)
+                .strip()
+            )  # fmt: skip
+
+        self.notice.show(text, "ok" if result.status is SendStatus.SENT else "error")
 
     def choose_protection(self, choice: str) -> None:
         """Protect the attachments as chosen (a column, random, none); typed passwords go."""
         made = reprotect(self._merge(), choice)
         self.typed = {}
         self.state.use(made)
-        self.notice.show(_("Attachment protection changed; checking again."), "ok")
+        self.notice.show(lambda: _("Attachment protection changed; checking again."), "ok")
 
     def use_password(self) -> None:
         """Protect a held row's files with the typed password (the field is emptied at once)."""
@@ -230,9 +234,9 @@ class SendTab(Panel):
         self.typed = passwords
         self.state.use(made)
         self.notice.show(
-            _("Row {key} will be protected with the password you typed; checking again.").format(
-                key=key
-            ),
+            lambda: _(
+                "Row {key} will be protected with the password you typed; checking again."
+            ).format(key=key),
             "ok",
         )
 

@@ -171,7 +171,7 @@ class TemplatesTab(Panel):
         if merge is None:
             raise ConfigError(_("Load a job on the Data tab first."))
         self.state.use(retemplate(merge, self.source()))
-        self.notice.show(_("The job now uses this template; checking every message."), "ok")
+        self.notice.show(lambda: _("The job now uses this template; checking every message."), "ok")
 
     def insert_macro(self) -> None:
         """Add the palette's chosen macro at the end of the chosen field."""
@@ -230,7 +230,8 @@ class TemplatesTab(Panel):
         self.save_name.value = item.name
         self.default.value = item.default
         self.notice.show(
-            _("Inserted {name}; Use for this job to send with it.").format(name=item.name), "info"
+            lambda: _("Inserted {name}; Use for this job to send with it.").format(name=item.name),
+            "info",
         )
 
     def save(self) -> None:
@@ -249,7 +250,7 @@ class TemplatesTab(Panel):
         )
         catalog.save_template(self.store, item, Scope(self.scope.value))
         self.list_templates()
-        self.notice.show(_("Saved {name}.").format(name=item.name), "ok")
+        self.notice.show(lambda: _("Saved {name}.").format(name=item.name), "ok")
 
     def reread(self) -> None:
         """Offer the message types and templates saved since (the editor is left alone)."""

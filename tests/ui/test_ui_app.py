@@ -14,6 +14,7 @@ from mailkit.i18n import _, language
 from mailkit.ui import App, AppState, ComposeTab, DataTab, PreviewTab, TemplatesTab, open_store
 from mailkit.ui import checks as checks_module
 from mailkit.ui import data_tab as data_module
+from mailkit.ui.kit import Notice
 
 TITLES = ("Data", "Templates", "Preview", "Send", "Log", "Compose", "Accounts")
 
@@ -43,6 +44,42 @@ def test_switching_language_relabels_tabs_buttons_and_messages(app: App) -> None
     assert data.load_button.description == "Load"
     assert "messages ready" in app.checks.summary.value
     assert [label for label, _v in data.findings.severity.options] == ["All", "Errors", "Warnings"]
+
+
+def test_a_notice_and_the_column_form_follow_a_language_switch(samples: Path) -> None:
+    made = App.create(samples, store=open_store())
+    made.state.language = "pl"  # as Voila's pre-run kernel loads the sample, before any click
+    made.load("overdue.toml")
+    data = made.panel(DataTab)
+    assert "Wczytano zadanie" in data.notice.value
+    assert "(kwota)" in data.form.names["brutto"].value
+    assert data.form.choosers["brutto"].options[0] == ("(nieużywane)", "")
+    data.form.choosers["brutto"].value = ""  # a choice not applied yet must survive
+    made.language.value = "en"
+    assert "Loaded" in data.notice.value and "Wczytano" not in data.notice.value
+    assert "(amount)" in data.form.names["brutto"].value
+    assert data.form.choosers["brutto"].options[0] == ("(not used)", "")
+    assert data.form.choosers["brutto"].value == ""
+    assert data.form.choosers["numer"].value == "Numer faktury"
+
+
+def test_a_notice_given_as_text_stays_as_it_is_and_a_cleared_one_stays_empty() -> None:
+    notice = Notice()
+    with language("pl"):
+        notice.show(_("Load"), "ok")  # e.g. a server's reply: no function to write it again
+    with language("en"):
+        notice.relabel()
+    assert "Wczytaj" in notice.value
+    with language("pl"):
+        notice.show(lambda: _("Load"), "ok")
+    assert "Wczytaj" in notice.value
+    with language("en"):
+        notice.relabel()
+    assert "Load" in notice.value and "mk-notice-ok" in notice._dom_classes
+    notice.clear()
+    with language("pl"):
+        notice.relabel()
+    assert notice.value == ""
 
 
 def test_privacy_mode_masks_addresses_and_amounts_in_lists(app: App) -> None:
