@@ -25,7 +25,7 @@ LIMIT_NAMES = {
     "connections": N_("Connections"),
 }
 FLAGS = ("integration", "copy_to_self", "send_as", "default")
-WIDE = w.Layout(width="520px")
+WIDE = w.Layout(width="600px")
 
 
 def _text(cls: str) -> w.Text:
@@ -160,9 +160,7 @@ class AccountForm(w.VBox):
         self.preset = css(w.Dropdown(layout=WIDE), "mk-preset")
         self.limits = {
             k: css(
-                w.BoundedIntText(
-                    min=0, max=10_000_000, layout=WIDE, style={"description_width": "14em"}
-                ),
+                w.BoundedIntText(min=0, max=10_000_000, layout=WIDE),
                 f"mk-limit-{k}",
             )
             for k in LIMITS

@@ -49,7 +49,7 @@ class AccountsTab(Panel):
         self.scope = css(w.ToggleButtons(), "mk-scope")
         self.load_scope_button = button("mk-load-scope")
         self.rights = css(w.HTML(), "mk-rights")
-        self.account = css(w.Dropdown(layout=w.Layout(width="520px")), "mk-account")
+        self.account = css(w.Dropdown(layout=w.Layout(width="600px")), "mk-account")
         self.new_button = button("mk-new-account")
         self.delete_button = button("mk-delete-account")
         self.form = AccountForm(self.labels)

@@ -46,8 +46,8 @@ class ComposeTab(Panel):
         super().__init__(state)
         self.store = store
         lab = self.labels
-        self.recipient = css(w.Dropdown(layout=w.Layout(width="520px")), "mk-recipient")
-        self.template = css(w.Dropdown(layout=w.Layout(width="420px")), "mk-compose-template")
+        self.recipient = css(w.Dropdown(layout=w.Layout(width="600px")), "mk-recipient")
+        self.template = css(w.Dropdown(layout=w.Layout(width="500px")), "mk-compose-template")
         self.insert_button = button("mk-insert-template")
         self.cc = css(w.Text(layout=w.Layout(width="98%")), "mk-cc")
         self.bcc = css(w.Text(layout=w.Layout(width="98%")), "mk-bcc")

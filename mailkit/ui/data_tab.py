@@ -56,7 +56,7 @@ class DataTab(Panel):
         self.job: Job | None = None
         self.table: RawTable | None = None
         self._cached: tuple[Merge, list[AgeTotal], list[CustomerRow]] | None = None
-        self.sample = css(w.Dropdown(layout=w.Layout(width="420px")), "mk-sample")
+        self.sample = css(w.Dropdown(layout=w.Layout(width="500px")), "mk-sample")
         self.load_button = button("mk-load-sample", primary=True)
         self.jobs_button = button("mk-refresh-jobs")
         self.upload = css(

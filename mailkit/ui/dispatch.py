@@ -36,7 +36,7 @@ class Dispatch(w.VBox):
         self.state = state
         self.notice = notice
         self.bar = css(
-            w.IntProgress(value=0, min=0, max=1, layout=w.Layout(width="420px")),
+            w.IntProgress(value=0, min=0, max=1, layout=w.Layout(width="500px")),
             "mk-send-progress",
             f"mk-{name}-progress",
         )

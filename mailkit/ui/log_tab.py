@@ -51,11 +51,13 @@ class LogTab(Panel):
     def __init__(self, state: AppState) -> None:
         super().__init__(state)
         self.rows: list[dict[str, Any]] = []
-        self.batch = css(w.Dropdown(layout=w.Layout(width="520px")), "mk-log-batch")
+        self.batch = css(w.Dropdown(layout=w.Layout(width="600px")), "mk-log-batch")
         self.refresh_button = button("mk-log-refresh")
         self.counts = css(w.HTML(), "mk-log-counts")
-        self.state_filter = css(w.Dropdown(layout=w.Layout(width="300px")), "mk-log-state")
-        self.search = css(w.Text(continuous_update=False), "mk-log-search")
+        self.state_filter = css(w.Dropdown(layout=w.Layout(width="380px")), "mk-log-state")
+        self.search = css(
+            w.Text(continuous_update=False, layout=w.Layout(width="380px")), "mk-log-search"
+        )
         self.table = css(w.HTML(), "mk-log-table")
         self.format = css(w.ToggleButtons(style={"button_width": "5em"}), "mk-log-format")
         self.export_button = button("mk-log-export")

@@ -41,7 +41,7 @@ class MappingForm(w.VBox):
         self.headers: tuple[str, ...] = ()
         self.choosers: dict[str, w.Dropdown] = {}
         self.names: dict[str, w.HTML] = {}
-        self.as_of = css(w.DatePicker(), "mk-as-of")
+        self.as_of = css(w.DatePicker(layout=w.Layout(width="380px")), "mk-as-of")
         labels.text(self.as_of, N_("Overdue as of"))
 
     def show(
@@ -103,7 +103,10 @@ class FindingsView(w.VBox):
             self.severity, [(N_("All"), ALL), (N_("Errors"), "error"), (N_("Warnings"), "warning")]
         )
         self.column = css(
-            w.Dropdown(options=[(_("all columns"), ALL)], value=ALL), "mk-filter-column"
+            w.Dropdown(
+                options=[(_("all columns"), ALL)], value=ALL, layout=w.Layout(width="380px")
+            ),
+            "mk-filter-column",
         )
         labels.text(self.column, N_("Column"))
         self.table = css(w.HTML(), "mk-findings-view")

@@ -43,7 +43,7 @@ class SecretsForm(Panel):
         self.boxes = {}
         rows: list[w.Widget] = []
         for need in needs:
-            box = css(w.Password(layout=w.Layout(width="22em")), "mk-secret")
+            box = css(w.Password(layout=w.Layout(width="28em")), "mk-secret")
             self.boxes[(need.account, need.field)] = box
             label = css(w.HTML(_label(need)), "mk-secret-label")
             rows.append(w.HBox([label, box]))

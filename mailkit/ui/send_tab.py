@@ -59,20 +59,20 @@ class SendTab(Panel):
         self.typed: dict[str, Secret] = {}  # passwords typed for held rows (never in a widget)
         self._typed_for: Records | None = None
         self.summary = css(w.HTML(), "mk-send-summary")
-        self.sender = css(w.Dropdown(layout=w.Layout(width="420px")), "mk-sender-mode")
+        self.sender = css(w.Dropdown(layout=w.Layout(width="600px")), "mk-sender-mode")
         self.sender_text = css(w.HTML(), "mk-sender-rule")
         self.mode = css(w.ToggleButtons(), "mk-send-mode")
         self.selected = css(
-            w.SelectMultiple(rows=8, layout=w.Layout(width="520px", display="none")),
+            w.SelectMultiple(rows=8, layout=w.Layout(width="600px", display="none")),
             "mk-send-rows",
         )
-        self.test_address = css(w.Text(layout=w.Layout(width="420px")), "mk-test-address")
+        self.test_address = css(w.Text(layout=w.Layout(width="500px")), "mk-test-address")
         self.test_button = button("mk-send-test")
         self.redirect = css(w.Checkbox(indent=False, layout=w.Layout(width="auto")), "mk-redirect")
-        self.protect_with = css(w.Dropdown(layout=w.Layout(width="520px")), "mk-protect-with")
+        self.protect_with = css(w.Dropdown(layout=w.Layout(width="600px")), "mk-protect-with")
         self.protection = css(w.HTML(), "mk-protection")
-        self.held = css(w.Dropdown(layout=w.Layout(width="420px")), "mk-held-row")
-        self.password = css(w.Password(layout=w.Layout(width="420px")), "mk-row-password")
+        self.held = css(w.Dropdown(layout=w.Layout(width="500px")), "mk-held-row")
+        self.password = css(w.Password(layout=w.Layout(width="500px")), "mk-row-password")
         self.password_button = button("mk-set-password")
         self.send_button = button("mk-send-button", primary=True)
         self.resend_button = button("mk-resend-unknown")

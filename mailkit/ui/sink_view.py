@@ -31,11 +31,11 @@ class SinkView(w.VBox):
     def __init__(self, state: AppState, labels: Labels, guard: Any, notice: Notice) -> None:
         self.state = state
         self.notice = notice
-        self.folder = css(w.Text(layout=w.Layout(width="520px")), "mk-sink-folder")
+        self.folder = css(w.Text(layout=w.Layout(width="600px")), "mk-sink-folder")
         self.list_button = button("mk-sink-refresh")
         self.summary = css(w.HTML(), "mk-sink-summary")
         self.table = css(w.HTML(), "mk-sink-table")
-        self.message = css(w.Dropdown(layout=w.Layout(width="620px")), "mk-sink-message")
+        self.message = css(w.Dropdown(layout=w.Layout(width="700px")), "mk-sink-message")
         self.open_button = button("mk-sink-open")
         self.shown = css(w.HTML(), "mk-sink-view")
         self.activity = Activity(state, notice, "sink")

@@ -1,8 +1,10 @@
 """The app's few styles: readable tables, coloured notices, wide labels (no CDN, no icons)."""
 
 STYLE = """<style>
-.mk-app { max-width: 1200px; }
+.mk-app { max-width: 1200px; --jp-widgets-inline-label-width: 15em; }
 .mk-app .widget-label { min-width: 9em; }
+.mk-app .widget-toggle-button { width: auto; padding: 0 1em;
+  min-width: var(--jp-widgets-inline-width-short); }
 .mk-header { align-items: center; gap: 1.5em; }
 .mk-title h2 { margin: 0.2em 0; }
 .mk-table { border-collapse: collapse; margin: 0.4em 0; font-size: 13px; }

@@ -37,19 +37,19 @@ class TemplatesTab(Panel):
         self.store = store
         self.listed: list[Listed[CatalogTemplate]] = []  # what the template list offers
         lab = self.labels
-        self.kind = css(w.Dropdown(layout=w.Layout(width="320px")), "mk-type")
-        self.stored = css(w.Dropdown(layout=w.Layout(width="420px")), "mk-catalog-template")
+        self.kind = css(w.Dropdown(layout=w.Layout(width="460px")), "mk-type")
+        self.stored = css(w.Dropdown(layout=w.Layout(width="500px")), "mk-catalog-template")
         self.load_button = button("mk-load-template")
         self.editor = MessageEditor(lab, self.guard)
         self.language = css(w.ToggleButtons(), "mk-template-language")
         self.palette = MacroPalette(lab)
         self.error = css(w.HTML(), "mk-template-error")
-        self.row = css(w.Dropdown(), "mk-template-row")
+        self.row = css(w.Dropdown(layout=w.Layout(width="380px")), "mk-template-row")
         self.format = css(w.ToggleButtons(), "mk-template-format")
         self.preview = css(w.HTML(), "mk-template-preview")
         self.apply_button = button("mk-apply-template", primary=True)
         self.revert_button = button("mk-revert-template")
-        self.save_name = css(w.Text(layout=w.Layout(width="420px")), "mk-save-name")
+        self.save_name = css(w.Text(layout=w.Layout(width="500px")), "mk-save-name")
         self.scope = css(w.ToggleButtons(), "mk-save-scope")
         self.default = css(w.Checkbox(indent=False), "mk-default")
         self.save_button = button("mk-save-template")
