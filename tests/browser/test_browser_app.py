@@ -110,6 +110,25 @@ def test_language_switch_relabels_the_app(app_page: Any) -> None:
     assert titles.all_inner_texts() == polish
 
 
+CUT_OFF = """() => [...document.querySelectorAll(
+        '.mk-app .widget-label, .mk-app .widget-toggle-button')]
+    .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.innerText)"""
+
+
+def test_no_label_or_toggle_button_is_cut_off_in_either_language(app_page: Any) -> None:
+    page = app_page.page
+    tabs = page.locator(".mk-tabs .lm-TabBar-tab")
+    for name in ("Polski", "English"):
+        page.locator(".mk-language button", has_text=name).click()
+        for index in range(tabs.count()):
+            app_page.tab(index)
+            page.wait_for_selector(".mk-panel:visible")
+            assert page.evaluate(CUT_OFF) == [], (name, tabs.nth(index).inner_text())
+    app_page.tab(0)
+    assert page.locator(".mk-data .mk-notice").inner_text().startswith("Loaded")
+
+
 BAD_INVOICES = [
     [
         "Numer faktury",
