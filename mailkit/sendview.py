@@ -15,7 +15,7 @@ from .formatting import format_decimal
 from .i18n import _
 from .identity import SenderIdentity, apply_identity
 from .job import Job, parse_job
-from .labels import STATE_NAMES  # how each journal state is called in lists
+from .labels import STATE_NAMES, status_label  # how each journal state is called in lists
 from .merge import Merge, prepare
 from .outbox import default_outbox_path
 from .outboxlog import RowState
@@ -23,6 +23,7 @@ from .passwords import default_report_path, protection_enabled
 from .sending import SendOutcome, SendRequest
 from .sendspec import ServerSpec, SinkSpec
 from .store import SettingsStore
+from .transports.base import SendResult
 
 __all__ = [
     "ROW_MODES",
@@ -32,6 +33,7 @@ __all__ = [
     "outcome_text",
     "progress_text",
     "protection_text",
+    "reply_text",
     "resend_request",
     "rows_to_send",
     "send_as",
@@ -184,6 +186,16 @@ def _duration(seconds: float) -> str:
     if whole < 60:
         return _("{s} s").format(s=whole)
     return _("{m} min {s} s").format(m=whole // 60, s=whole % 60)
+
+
+def reply_text(result: SendResult, to: str, *, test: bool = False) -> str:
+    """One message's outcome in words: to whom (a test or not), its status and the reply."""
+    if test:
+        text = _("Test message to {to}: {status} {code} {reply}")
+    else:
+        text = _("Message to {to}: {status} {code} {reply}")
+    status = status_label(result.status)
+    return text.format(to=to, status=status, code=result.code or "", reply=result.reply).strip()
 
 
 def outcome_text(outcome: SendOutcome | None) -> tuple[str, str]:

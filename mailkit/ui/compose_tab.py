@@ -13,12 +13,12 @@ from ..compose import compose, insert_template, save_draft, send_draft
 from ..errors import ConfigError
 from ..formatting import format_number
 from ..i18n import N_, _
-from ..labels import status_label
 from ..message import Draft
 from ..overview import recipient
 from ..preview import view
 from ..privacy import mask_text
 from ..sending import ConfirmInfo
+from ..sendview import reply_text
 from ..store import SettingsStore
 from ..transports.base import SendResult, SendStatus
 from ..workbench import catalogue_templates
@@ -245,13 +245,7 @@ class ComposeTab(Panel):
             self.notice.show(lambda: _("Not confirmed: nothing was sent."), "warning")
             return
         to = self.recipient.label or ""
-
-        def text() -> str:
-            return (
-                _("Message to {to}: {status} {code} {reply}")
-                .format(to=to, status=status_label(result.status), code=result.code or "",
-                        reply=result.reply)
-                .strip()
-            )  # fmt: skip
-
-        self.notice.show(text, "ok" if result.status is SendStatus.SENT else "error")
+        self.notice.show(
+            lambda: reply_text(result, to),
+            "ok" if result.status is SendStatus.SENT else "error",
+        )

@@ -15,7 +15,6 @@ from ..errors import ConfigError
 from ..findings import format_finding
 from ..i18n import N_, _
 from ..identity import SenderIdentity, resolve_sender
-from ..labels import status_label
 from ..merge import Merge
 from ..outboxlog import RowState
 from ..overview import recipient
@@ -27,6 +26,7 @@ from ..sendview import (
     destination_text,
     outbox_path,
     protection_text,
+    reply_text,
     resend_request,
     rows_to_send,
     send_as,
@@ -202,16 +202,10 @@ class SendTab(Panel):
         merge = self.state.merge
         who = to or (str(merge.identity.sender) if merge else "")
         shown = mask_text(who) if self.state.privacy else who
-
-        def text() -> str:
-            return (
-                _("Test message to {to}: {status} {code} {reply}")
-                .format(to=shown, status=status_label(result.status), code=result.code or "",
-                        reply=result.reply)
-                .strip()
-            )  # fmt: skip
-
-        self.notice.show(text, "ok" if result.status is SendStatus.SENT else "error")
+        self.notice.show(
+            lambda: reply_text(result, shown, test=True),
+            "ok" if result.status is SendStatus.SENT else "error",
+        )
 
     def choose_protection(self, choice: str) -> None:
         """Protect the attachments as chosen (a column, random, none); typed passwords go."""
