@@ -7,6 +7,7 @@ import ast
 import gettext
 import inspect
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,14 @@ import pytest
 
 from mailkit.cli import main
 from mailkit.cli.argparse_text import ARGPARSE_MESSAGES
-from mailkit.cli.common import EXIT_OK, EXIT_USAGE
+from mailkit.cli.common import (
+    EXIT_FAILED,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_STOPPED,
+    EXIT_UNKNOWN,
+    EXIT_USAGE,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -107,3 +115,20 @@ def test_scopes_are_shown_by_name_and_stored_as_values(capsys: pytest.CaptureFix
     assert "Kadry" in capsys.readouterr().out
     assert main(["--lang", "en", "account", "list"]) == EXIT_OK
     assert "\tpersonal" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", ("exit codes:", "all sent", "stopped")), ("pl", ("kody wyjścia:", "wznowić"))],
+)
+def test_send_help_lists_its_exit_codes(
+    lang: str, words: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--lang", lang, "send", "--help"])
+    assert stop.value.code == EXIT_OK
+    epilog = " ".join(capsys.readouterr().out.split("\n\n")[-1].split())
+    assert all(word in epilog for word in words)
+    codes = (EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED, EXIT_UNKNOWN, EXIT_STOPPED)
+    shown = [int(n) for n in re.findall(r"(?:^|; )(\d) ", epilog.split(": ", 1)[1])]
+    assert shown == list(codes)

@@ -38,6 +38,7 @@ from .common import (
     EXIT_OK,
     EXIT_STOPPED,
     EXIT_UNKNOWN,
+    EXIT_USAGE,
     fail,
     out,
 )
@@ -274,9 +275,25 @@ def _sink_read(folder: Path, show: str | None) -> int:
     return EXIT_OK
 
 
+def _exit_codes() -> str:
+    """What ``mailkit send`` exits with, for its --help (scripts and schedulers check it)."""
+    return _(
+        "exit codes: {ok} all sent; {findings} preflight found errors, nothing was sent; "
+        "{usage} wrong command or job; {failed} some failed or reached only some recipients; "
+        "{unknown} some rows are 'unknown' (check, then --resend-unknown); {stopped} stopped "
+        "(cancelled, login or TLS refused, server unreachable, a limit reached, not "
+        "confirmed): run it again to resume"
+    ).format(
+        ok=EXIT_OK, findings=EXIT_FINDINGS, usage=EXIT_USAGE, failed=EXIT_FAILED,
+        unknown=EXIT_UNKNOWN, stopped=EXIT_STOPPED,
+    )  # fmt: skip
+
+
 def register(commands: Any) -> None:
     """Add ``send``, ``status`` and ``sink``."""
-    send = commands.add_parser("send", help=_("send a job's messages, each exactly once"))
+    send = commands.add_parser(
+        "send", help=_("send a job's messages, each exactly once"), epilog=_exit_codes()
+    )
     send.add_argument("job", help=_("the job file (.toml) or a saved job's name"))
     send.add_argument(
         "--row",
