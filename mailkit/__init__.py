@@ -32,7 +32,7 @@ from .export import ExportResult, export_drafts
 from .findings import Finding, Severity
 from .formatting import Money, format_date, format_money
 from .i18n import get_language, set_language
-from .identity import SenderIdentity, SenderRule, resolve_sender
+from .identity import SenderIdentity, SenderRule, account_identity, resolve_sender
 from .job import Job, load_job, load_template, parse_job
 from .merge import Merge, prepare
 from .message import Attachment, Draft, OutgoingMessage, build_message, freeze
@@ -104,6 +104,7 @@ __all__ = [
     "TransportError",
     "__version__",
     "account_for_sending",
+    "account_identity",
     "build_message",
     "compile_template",
     "diagnose_account",

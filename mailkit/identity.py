@@ -19,6 +19,7 @@ __all__ = [
     "BUILTIN_SENDER",
     "SenderIdentity",
     "SenderRule",
+    "account_identity",
     "apply_identity",
     "default_sender",
     "resolve_sender",
@@ -147,20 +148,26 @@ def _with_account(
 def resolve_sender(store: SettingsStore) -> SenderIdentity:
     """Apply the three rules in order for the current user and say which one applied."""
     usable = list_accounts(store, usable=True)
+    chosen = _own(store, usable) or _company(store, usable)
+    if chosen is not None:
+        return account_identity(store, chosen)
     mine = user_address(store)
-    own = _own(store, usable)
-    if own is not None:
-        acc = own.account
-        return _with_account(SenderRule.OWN_ACCOUNT, own, acc.sender(), acc.reply_to_addresses())
-    company = _company(store, usable)
-    if company is not None:
-        acc = company.account
-        if acc.send_as and mine is not None:
-            return _with_account(SenderRule.COMPANY_ACCOUNT, company, mine, ())
-        reply = (mine,) if mine is not None else acc.reply_to_addresses()
-        return _with_account(SenderRule.COMPANY_REPLY_TO, company, acc.sender(), reply)
     reply_to = (mine,) if mine is not None else ()
     return SenderIdentity(SenderRule.DEFAULT_SENDER, default_sender(store), reply_to)
+
+
+def account_identity(store: SettingsStore, saved: SavedAccount) -> SenderIdentity:
+    """Sending through ``saved`` (the seed's "Sender" list): as the account's own address when
+    it is the user's, else as the user where the company account may send as others, else as
+    the account with the user's address as Reply-To."""
+    acc = saved.account
+    if saved.scope is Scope.PERSONAL or acc.owner == store.user:
+        return _with_account(SenderRule.OWN_ACCOUNT, saved, acc.sender(), acc.reply_to_addresses())
+    mine = user_address(store)
+    if acc.send_as and mine is not None:
+        return _with_account(SenderRule.COMPANY_ACCOUNT, saved, mine, ())
+    reply = (mine,) if mine is not None else acc.reply_to_addresses()
+    return _with_account(SenderRule.COMPANY_REPLY_TO, saved, acc.sender(), reply)
 
 
 def _join(addresses: tuple[MailAddress, ...]) -> str:

@@ -14,11 +14,13 @@ from .catalog import CatalogTemplate, Listed
 from .data import ColumnSpec, RawTable, read_table, suggest_mapping
 from .errors import ConfigError
 from .i18n import _
+from .identity import SenderIdentity, account_identity
 from .job import Job, load_job
 from .labels import scope_label
 from .macros import GROUP_MACROS, ITEM_MACROS, SEED_MACROS, describe
 from .merge import Merge, known_macros, prepare
 from .preview import MessageView, view
+from .saved_accounts import get_account, list_accounts
 from .saved_jobs import get_job, list_jobs
 from .store import Scope, SettingsStore
 from .templates import HTML_LIMIT, Rendered, TemplateSource, compile_template
@@ -29,6 +31,7 @@ __all__ = [
     "SampleJob",
     "catalogue_templates",
     "chosen_job",
+    "chosen_sender",
     "html_size",
     "job_choices",
     "load_upload",
@@ -39,7 +42,10 @@ __all__ = [
     "render_row",
     "retemplate",
     "sample_jobs",
+    "sender_choices",
     "suggest_columns",
+    "template_type",
+    "type_choices",
     "use_table",
 ]
 
@@ -219,3 +225,33 @@ def catalogue_templates(
         mine = catalog.list_templates(store, type=type, scope=Scope.PERSONAL)
         found += [t for t in mine if (t.item.name, t.origin) not in seen]
     return found
+
+
+def template_type(store: SettingsStore | None, name: str) -> str:
+    """The message type of the catalogue template called ``name`` ('' when none is)."""
+    found = [t.item.type for t in catalogue_templates(store) if t.item.name == name]
+    return found[0] if found else ""
+
+
+def type_choices(store: SettingsStore | None, language: str | None = None) -> list[tuple[str, str]]:
+    """The catalogue's message types as (name in ``language``, default the current one; type)."""
+    return [(t.item.label(language), t.item.name) for t in catalog.list_types(store)]
+
+
+def sender_choices(store: SettingsStore | None) -> list[tuple[str, str]]:
+    """The accounts this user may send through (the seed's "Sender" list) as (label, value)."""
+    if store is None:
+        return []
+    return [
+        (f"{s.account.name} — {s.account.sender()} ({scope_label(s.scope)})",
+         f"{s.scope.value}:{s.account.name}")
+        for s in list_accounts(store, usable=True)
+    ]  # fmt: skip
+
+
+def chosen_sender(value: str, store: SettingsStore | None) -> SenderIdentity:
+    """Who sends through the account a ``sender_choices`` value names (see account_identity)."""
+    scope, _sep, name = value.partition(":")
+    if store is None:
+        raise ConfigError(_("There is no settings store here, so no account can be chosen."))
+    return account_identity(store, get_account(store, name, Scope(scope)))  # gone: ConfigError

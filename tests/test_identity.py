@@ -10,6 +10,7 @@ from users import Users, account
 from mailkit.identity import (
     BUILTIN_SENDER,
     SenderRule,
+    account_identity,
     apply_identity,
     resolve_sender,
     set_default_sender,
@@ -17,7 +18,7 @@ from mailkit.identity import (
 )
 from mailkit.job import load_job
 from mailkit.merge import prepare
-from mailkit.saved_accounts import save_account
+from mailkit.saved_accounts import list_accounts, save_account
 from mailkit.store import Scope
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,3 +127,23 @@ def test_applied_identity_reaches_every_draft(users: Users) -> None:
     draft = merge.draft(merge.records.records[0])
     assert draft.sender.addr_spec == "biuro@firma.example.com"
     assert [a.addr_spec for a in draft.reply_to] == ["anna@firma.example.com"]
+
+
+def test_a_chosen_account_gets_the_rule_that_fits_it(users: Users) -> None:
+    """The Compose tab's Sender list: any account the user may use, each sent as the rules say."""
+    anna = users.become("anna")
+    save_account(anna, account("Firma", "biuro@firma.example.com"), Scope.GLOBAL)
+    save_account(anna, account("Kadry", "kadry@firma.example.com", send_as=True), Scope.GLOBAL)
+    bartek = users.become("bartek")
+    set_user_address(bartek, "bartek@firma.example.com")
+    save_account(bartek, account("Moje", "bartek@poczta.example.com"), Scope.PERSONAL)
+    chosen = {s.account.name: s for s in list_accounts(bartek, usable=True)}
+    own = account_identity(bartek, chosen["Moje"])
+    assert own.rule is SenderRule.OWN_ACCOUNT and own.account == "Moje"
+    assert own.sender.addr_spec == "bartek@poczta.example.com"
+    firm = account_identity(bartek, chosen["Firma"])
+    assert firm.rule is SenderRule.COMPANY_REPLY_TO and firm.account == "Firma"
+    assert [a.addr_spec for a in firm.reply_to] == ["bartek@firma.example.com"]
+    payroll = account_identity(bartek, chosen["Kadry"])
+    assert payroll.rule is SenderRule.COMPANY_ACCOUNT
+    assert payroll.sender.addr_spec == "bartek@firma.example.com"  # sends as the user

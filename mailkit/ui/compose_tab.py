@@ -13,15 +13,22 @@ from ..compose import compose, insert_template, save_draft, send_draft
 from ..errors import ConfigError
 from ..formatting import format_number
 from ..i18n import N_, _
+from ..merge import Merge
 from ..message import Draft
 from ..overview import recipient
 from ..preview import view
 from ..privacy import mask_text
 from ..sending import ConfirmInfo
-from ..sendview import reply_text
+from ..sendview import reply_text, send_as
 from ..store import SettingsStore
 from ..transports.base import SendResult, SendStatus
-from ..workbench import catalogue_templates
+from ..workbench import (
+    catalogue_templates,
+    chosen_sender,
+    sender_choices,
+    template_type,
+    type_choices,
+)
 from .confirm import Confirm
 from .editor import MessageEditor
 from .html import message_frame, table, text_block
@@ -35,9 +42,9 @@ RECIPIENTS_OFFERED = 2000
 
 
 class ComposeTab(Panel):
-    """Pick a recipient and a template ("Insert" replaces the default text), add CC, BCC and
-    files, preview, and write the message as an .eml draft or send it (through the sender the
-    Send tab chose; a real server asks for a confirmation first)."""
+    """Pick a recipient, the sender (an account, or as the Send tab chose), the message type
+    and a template ("Insert" replaces the default text), add CC, BCC and files, preview, and
+    write the message as an .eml draft or send it (a real server asks for a confirmation)."""
 
     title: ClassVar[str] = N_("Compose")
     css_name: ClassVar[str] = "mk-compose"
@@ -47,6 +54,8 @@ class ComposeTab(Panel):
         self.store = store
         lab = self.labels
         self.recipient = css(w.Dropdown(layout=w.Layout(width="600px")), "mk-recipient")
+        self.sender = css(w.Dropdown(layout=w.Layout(width="600px")), "mk-compose-sender")
+        self.kind = css(w.Dropdown(layout=w.Layout(width="460px")), "mk-compose-type")
         self.template = css(w.Dropdown(layout=w.Layout(width="500px")), "mk-compose-template")
         self.insert_button = button("mk-insert-template")
         self.cc = css(w.Text(layout=w.Layout(width="98%")), "mk-cc")
@@ -63,6 +72,8 @@ class ComposeTab(Panel):
         self.files: list[tuple[str, bytes]] = []
         self.listed: list[Listed[CatalogTemplate]] = []
         self._inserted: tuple[str, str, str] | None = None
+        self._sent_as: tuple[Merge, str, Merge] | None = None  # (merge, account, sent through it)
+        self._typed_for: Merge | None = None  # the merge whose template chose the type
         self.task: asyncio.Future[Any] | None = None
         self._label()
         self._wire()
@@ -71,6 +82,8 @@ class ComposeTab(Panel):
         lab = self.labels
         for widget, msgid in (
             (self.recipient, N_("To")),
+            (self.sender, N_("Sender")),
+            (self.kind, N_("Type")),
             (self.template, N_("Template")),
             (self.insert_button, N_("Insert")),
             (self.cc, N_("CC")),
@@ -86,6 +99,8 @@ class ComposeTab(Panel):
         lab.text(self.bcc, N_("addresses separated by commas"), "placeholder")
         self.children = [
             self.recipient,
+            self.sender,
+            self.kind,
             w.HBox([self.template, self.insert_button]),
             self.cc,
             self.bcc,
@@ -100,6 +115,9 @@ class ComposeTab(Panel):
 
     def _wire(self) -> None:
         self.on_change(self.recipient, lambda _v: self.recipient_chosen())
+        self.on_change(self.sender, lambda _v: self.choose_sender())
+        self.on_change(self.kind, lambda _v: self.list_templates())
+        self.watch("language", self.list_choices)
         self.on_click(self.insert_button, self.insert)
         self.on_change(self.attach, self.attached_files)
         self.on_click(self.clear_button, self.clear_files)
@@ -124,14 +142,49 @@ class ComposeTab(Panel):
             options.append((f"{record.key} — {shown}", record.key))
         with self.quietly():
             choose(self.recipient, options, keep)
-            self.list_templates()
+            self.list_choices()
+            if merge is not self._typed_for:  # a new job: its template's type
+                self._typed_for = merge
+                self._pick_type(merge.job.template.name)
         self.recipient_chosen()
+
+    def list_choices(self) -> None:
+        """Offer the accounts to send through and the message types (the choices kept)."""
+        senders = [(_("as on the Send tab"), ""), *sender_choices(self.store)]
+        types = [(_("all types"), ""), *type_choices(self.store, self.state.language)]
+        with self.quietly():
+            choose(self.sender, senders, self.sender.value)
+            choose(self.kind, types, self.kind.value)
+            self.list_templates()
+
+    def _pick_type(self, name: str) -> None:
+        """The type of the job's own template, when it comes from the catalogue."""
+        found = template_type(self.store, name)
+        if found in {v for _label, v in self.kind.options}:
+            self.kind.value = found
+            self.list_templates()
+
+    def choose_sender(self) -> None:
+        """Send through the chosen account (its From and Reply-To), or as the Send tab chose."""
+        self._merge()  # an account gone since it was listed is named now
+        self.shown.value = ""
+
+    def _merge(self) -> Merge | None:
+        """The loaded rows as the chosen sender sends them (made once per merge and account)."""
+        merge, value = self.state.merge, self.sender.value
+        if merge is None or not value:
+            return merge
+        made = self._sent_as
+        if made is None or made[0] is not merge or made[1] != value:
+            made = (merge, value, send_as(merge, chosen_sender(value, self.store), self.store))
+            self._sent_as = made
+        return made[2]
 
     def list_templates(self) -> None:
         """The job's own template first, then the catalogue's templates (the chosen one kept)."""
         index = self.template.value
         kept = self.listed[index] if index is not None and 0 <= index < len(self.listed) else None
-        self.listed = catalogue_templates(self.store)
+        self.listed = catalogue_templates(self.store, type=self.kind.value or None)
         options = [(_("the job's template (default)"), JOB_TEMPLATE)]
         options += [(f"{t.item.name} ({t.item.language})", i) for i, t in enumerate(self.listed)]
         at = [(t.item.name, t.origin) for t in self.listed]
@@ -139,8 +192,8 @@ class ComposeTab(Panel):
         choose(self.template, options, at.index(wanted) if wanted in at else JOB_TEMPLATE)
 
     def reread(self) -> None:
-        """Offer the templates saved in the catalogue since."""
-        self.list_templates()
+        """Offer the accounts, types and templates saved since."""
+        self.list_choices()
 
     def recipient_chosen(self) -> None:
         """A new recipient gets the default template, unless the text was edited by hand."""
@@ -153,7 +206,7 @@ class ComposeTab(Panel):
 
     def insert(self, index: int | None = None) -> None:
         """Replace subject and bodies with the chosen template filled in for the recipient."""
-        merge, key = self.state.merge, self.recipient.value
+        merge, key = self._merge(), self.recipient.value
         if merge is None or not key:
             return
         index = self.template.value if index is None else index
@@ -183,7 +236,7 @@ class ComposeTab(Panel):
 
     def draft(self) -> Draft:
         """The message as it stands in the form; MailkitError says what is missing or wrong."""
-        merge, key = self.state.merge, self.recipient.value
+        merge, key = self._merge(), self.recipient.value
         if merge is None or not key:
             raise ConfigError(_("Load a job on the Data tab and choose a recipient first."))
         ed = self.editor
@@ -216,7 +269,7 @@ class ComposeTab(Panel):
     def save(self) -> None:
         """Write the message as an unsent .eml draft next to the job's output."""
         draft = self.draft()
-        merge = self.state.merge
+        merge = self._merge()
         assert merge is not None
         folder = ((merge.job.destination.folder or merge.job.base / "out") / "compose").resolve()
 
@@ -228,7 +281,7 @@ class ComposeTab(Panel):
     def send_now(self) -> None:
         """Send the message now (not journaled); a real server asks for a confirmation."""
         draft = self.draft()
-        merge = self.state.merge
+        merge = self._merge()
         assert merge is not None
 
         async def confirm(info: ConfirmInfo) -> bool:

@@ -14,7 +14,14 @@ from ..i18n import N_, _
 from ..labels import origin_label
 from ..store import Scope, SettingsStore
 from ..templates import TemplateSource
-from ..workbench import catalogue_templates, macro_palette, render_row, retemplate
+from ..workbench import (
+    catalogue_templates,
+    macro_palette,
+    render_row,
+    retemplate,
+    template_type,
+    type_choices,
+)
 from .editor import MacroPalette, MessageEditor
 from .html import message_frame, text_block
 from .kit import Panel, button, choose, css
@@ -131,9 +138,9 @@ class TemplatesTab(Panel):
 
     def _pick_type(self, name: str) -> None:
         """Show the catalogue at the job's own template, when it comes from there."""
-        found = [t.item.type for t in catalogue_templates(self.store) if t.item.name == name]
-        if found and found[0] in {v for _label, v in self.kind.options}:
-            self.kind.value = found[0]
+        found = template_type(self.store, name)
+        if found and found in {v for _label, v in self.kind.options}:
+            self.kind.value = found
             names = [t.item.name for t in self.listed]
             if name in names:
                 self.stored.value = names.index(name)
@@ -192,10 +199,8 @@ class TemplatesTab(Panel):
 
     def list_types(self) -> None:
         """Offer the message types of the catalogue."""
-        types = catalog.list_types(self.store)
-        options = [(t.item.label(self.state.language), t.item.name) for t in types]
         with self.quietly():
-            choose(self.kind, options, self.kind.value)
+            choose(self.kind, type_choices(self.store, self.state.language), self.kind.value)
         self.list_templates()
 
     def list_templates(self) -> None:
