@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .accounts import Account, account_from_dict, account_to_dict
+from .accounts import Account, AuthMethod, account_from_dict, account_to_dict
 from .config import Secret, Security, SmtpSettings
 from .errors import ConfigError
 from .i18n import _
-from .saved_accounts import SavedAccount, get_account, list_accounts, save_account
+from .saved_accounts import SavedAccount, get_account, list_accounts, save_account, with_token
 from .store import Scope, SettingsStore
 
 __all__ = [
@@ -19,9 +19,11 @@ __all__ = [
     "blank_form",
     "ensure_sink_account",
     "form_values",
+    "secret_field",
 ]
 
 SINK_ACCOUNT = "Local test sink"
+TOKEN_FIELD = "oauth2.token"  # noqa: S105 - a field name: an OAuth2 account's one secret
 
 
 def blank_form() -> dict[str, Any]:
@@ -35,6 +37,9 @@ def blank_form() -> dict[str, Any]:
         "bcc": "",
         "dsn": [],
         "preset": "",
+        "owner": "",
+        "users": [],
+        "auth": "password",
         "integration": False,
         "smtp": {"host": "", "port": 587, "security": "starttls", "username": "",
                  "timeout_ms": 30_000, "verify_certificates": True},
@@ -71,6 +76,14 @@ def account_from_form(values: Mapping[str, Any]) -> Account:
     return account_from_dict(data, "account")  # the settings' prefix, not a word to translate
 
 
+def secret_field(kind: str, auth: str) -> str | None:
+    """The secret a server's password box holds: 'smtp.password', 'imap.password', or with
+    OAuth2 the token in the SMTP box (it serves IMAP too, so the IMAP box holds none)."""
+    if auth == AuthMethod.OAUTH2.value:
+        return TOKEN_FIELD if kind == "smtp" else None
+    return f"{kind}.password"
+
+
 def account_with_secrets(
     store: SettingsStore, account: Account, scope: Scope, typed: Mapping[str, Secret]
 ) -> Account:
@@ -90,6 +103,9 @@ def account_with_secrets(
             return store.use_secret(account.name, scope, field)
         return None
 
+    if account.auth is AuthMethod.OAUTH2:
+        token = secret(TOKEN_FIELD)
+        return with_token(account, token) if token is not None else account
     smtp_password = secret("smtp.password")
     smtp = account.smtp.replace(password=smtp_password) if account.smtp.username else account.smtp
     imap = account.imap

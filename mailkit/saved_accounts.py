@@ -23,6 +23,7 @@ __all__ = [
     "list_accounts",
     "remove_account",
     "save_account",
+    "with_token",
 ]
 
 ACCOUNT = "account"
@@ -178,6 +179,12 @@ def remove_account(store: SettingsStore, name: str, scope: Scope) -> None:
         )
 
 
+def with_token(account: Account, token: Secret) -> Account:
+    """An OAuth2 account logging in with ``token``, over SMTP and IMAP alike."""
+    imap = account.imap.replace(oauth2=StaticToken(token)) if account.imap else None
+    return account.replace(smtp=account.smtp.replace(oauth2=StaticToken(token)), imap=imap)
+
+
 def account_for_sending(store: SettingsStore, name: str, scope: Scope | None = None) -> Account:
     """The account with its secrets filled in, if this user may use it; else ConfigError."""
     saved = get_account(store, name, scope)
@@ -199,7 +206,7 @@ def account_for_sending(store: SettingsStore, name: str, scope: Scope | None = N
     if account.auth is AuthMethod.OAUTH2:
         token = store.use_secret(name, saved.scope, "oauth2.token")
         assert token is not None
-        return account.replace(smtp=account.smtp.replace(oauth2=StaticToken(token)))
+        return with_token(account, token)
     smtp = account.smtp
     if smtp.username:
         smtp = smtp.replace(password=store.use_secret(name, saved.scope, "smtp.password"))

@@ -71,6 +71,26 @@ def test_add_list_show_edit_remove(server: FaultServer, capsys: pytest.CaptureFi
     assert "there is no account Kadry" in capsys.readouterr().err
 
 
+def test_an_oauth2_account_from_the_command_line_logs_in_with_its_token(
+    server: FaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two-step verification: `--auth oauth2` keeps a token (asked like a password, stored
+    encrypted) and the connection test logs in with XOAUTH2, never with a password."""
+    server.handler.users.clear()
+    server.handler.tokens.add("Haslo-Markera-77")  # the PW variable holds the token here
+    assert add(server, "--auth", "oauth2") == EXIT_OK
+    assert main(["account", "show", "Kadry"]) == EXIT_OK
+    shown = capsys.readouterr().out
+    assert "auth = oauth2" in shown
+    assert "oauth2.token = ******** saved (entered by anna)" in shown
+    assert "Haslo-Markera-77" not in shown
+    assert main(["test-connection", "Kadry", "--no-imap"]) == EXIT_OK
+    assert server.handler.logins == [("XOAUTH2", "kadry@example.com")]
+    server.handler.tokens.clear()  # the token expired
+    assert main(["test-connection", "Kadry", "--no-imap"]) == EXIT_FINDINGS
+    assert "[FAIL] Login (AUTH)" in capsys.readouterr().out
+
+
 def test_bad_input_is_a_message_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["account", "add", "X", "--address", "zły adres", "--smtp-host", "h"])
     assert code == EXIT_USAGE

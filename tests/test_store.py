@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pwd
 import sqlite3
@@ -18,8 +19,9 @@ from cryptography.fernet import Fernet
 from keyrings.alt.file import PlaintextKeyring
 from users import Users, account
 
+from mailkit.accounts import AuthMethod
 from mailkit.catalog import CatalogTemplate, get_template, save_template
-from mailkit.config import Secret
+from mailkit.config import ImapSettings, Secret
 from mailkit.errors import ConfigError, SecretError
 from mailkit.saved_accounts import (
     account_for_sending,
@@ -372,3 +374,17 @@ def test_two_processes_keep_the_store_consistent(users: Users, tmp_path: Path) -
     db = sqlite3.connect(users.store_path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
+
+
+def test_an_oauth2_accounts_token_logs_in_to_smtp_and_imap(users: Users) -> None:
+    """One saved token serves both servers (Sent copies over IMAP need it too)."""
+    anna = users.become("anna")
+    imap = ImapSettings("imap.firma.example.com", username="kadry@firma.example.com")
+    oauth = account("Kadry", "kadry@firma.example.com", auth=AuthMethod.OAUTH2, imap=imap)
+    save_account(anna, oauth, Scope.GLOBAL, secrets={"oauth2.token": Secret("ya29.Token-7")})
+    sending = account_for_sending(anna, "Kadry")
+    assert sending.smtp.oauth2 is not None and sending.imap is not None
+    assert sending.imap.oauth2 is not None
+    tokens = {asyncio.run(s.oauth2.token()) for s in (sending.smtp, sending.imap)}  # type: ignore[union-attr]
+    assert tokens == {"ya29.Token-7"}
+    assert sending.smtp.password is None and sending.imap.password is None

@@ -10,9 +10,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..accounts import Account, account_to_dict
+from ..accounts import Account, AuthMethod, account_to_dict
 from ..addresses import parse_address
-from ..config import DsnNotify, DsnOptions, ImapSettings, Secret, Security, SmtpSettings
+from ..config import (
+    PROVIDER_PRESETS,
+    DsnNotify,
+    DsnOptions,
+    ImapSettings,
+    Secret,
+    Security,
+    SmtpSettings,
+)
 from ..diagnostics import Diagnosis, Step, diagnose_account, diagnose_smtp
 from ..errors import ConfigError, DataError
 from ..i18n import _
@@ -119,6 +127,24 @@ def _server_options(ns: argparse.Namespace, kind: str, old: Any) -> dict[str, An
     return values
 
 
+def _account_changes(ns: argparse.Namespace) -> dict[str, Any]:
+    """The account's own settings given as options (its servers apart)."""
+    changes: dict[str, Any] = {}
+    for option in ("address", "sender_name", "reply_to", "cc", "bcc", "preset", "owner"):
+        if getattr(ns, option) is not None:
+            changes[option] = getattr(ns, option)
+    for flag in ("default", "send_as", "integration", "copy_to_self"):
+        if getattr(ns, flag) is not None:
+            changes[flag] = getattr(ns, flag)
+    if ns.auth is not None:
+        changes["auth"] = AuthMethod(ns.auth)
+    if ns.users is not None:
+        changes["users"] = tuple(u.strip() for u in ns.users.split(",") if u.strip())
+    if ns.dsn is not None:
+        changes["dsn"] = DsnOptions(frozenset(DsnNotify(n) for n in ns.dsn))
+    return changes
+
+
 def _build(ns: argparse.Namespace, old: Account | None) -> Account:
     smtp = _server_options(ns, "smtp", old.smtp if old else None)
     if "host" not in smtp:
@@ -128,19 +154,9 @@ def _build(ns: argparse.Namespace, old: Account | None) -> Account:
     for folder in ("sent_folder", "drafts_folder"):
         if getattr(ns, folder) is not None:
             imap[folder] = getattr(ns, folder)
-    changes: dict[str, Any] = {"smtp": SmtpSettings(**smtp)}
+    changes: dict[str, Any] = {"smtp": SmtpSettings(**smtp), **_account_changes(ns)}
     if "host" in imap:
         changes["imap"] = ImapSettings(**imap)
-    for option in ("address", "sender_name", "reply_to", "cc", "bcc", "preset", "owner"):
-        if getattr(ns, option) is not None:
-            changes[option] = getattr(ns, option)
-    for flag in ("default", "send_as", "integration", "copy_to_self"):
-        if getattr(ns, flag) is not None:
-            changes[flag] = getattr(ns, flag)
-    if ns.users is not None:
-        changes["users"] = tuple(u.strip() for u in ns.users.split(",") if u.strip())
-    if ns.dsn is not None:
-        changes["dsn"] = DsnOptions(frozenset(DsnNotify(n) for n in ns.dsn))
     if old is not None:
         return old.replace(**changes)
     if "address" not in changes:
@@ -153,9 +169,11 @@ def _secrets(ns: argparse.Namespace, account: Account, asked: bool) -> dict[str,
     if not asked:
         return out_
     for field in account.needs():
-        prompt = _("Password for {field} of account {name}: ").format(
-            field=field, name=account.name
-        )
+        prompt = (
+            _("OAuth2 token of account {name}: ")
+            if field == "oauth2.token"
+            else _("Password for {field} of account {name}: ")
+        ).format(field=field, name=account.name)
         out_[field] = _ask(prompt, ns.password_env)
     return out_
 
@@ -254,8 +272,23 @@ async def _ad_hoc(ns: argparse.Namespace) -> Diagnosis:
 def _account_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--address", help=_("the sender address (the seed's 'Adres nadawcy')"))
     p.add_argument("--sender-name", help=_("the name shown with the address"))
-    for opt in ("reply-to", "cc", "bcc", "preset", "owner", "users"):
-        p.add_argument(f"--{opt}")
+    for opt, text in (
+        ("reply-to", _("where replies go (the seed's 'Odpowiedz do')")),
+        ("cc", _("a copy of every message to these addresses (comma-separated)")),
+        ("bcc", _("a hidden copy of every message to these addresses (comma-separated)")),
+        ("preset", _("the sending limits of a provider: {names}").format(
+            names=", ".join(sorted(PROVIDER_PRESETS)))),
+        ("owner", _("the user responsible for the account")),
+        ("users", _("who may send through it: user names or @profile, comma-separated; "
+                    "empty: everyone")),
+    ):  # fmt: skip
+        p.add_argument(f"--{opt}", help=text)
+    p.add_argument(
+        "--auth",
+        choices=[m.value for m in AuthMethod],
+        help=_("how it logs in: a password (or an app password), or an OAuth2 token for an "
+               "account with two-step verification"),
+    )  # fmt: skip
     for kind in ("smtp", "imap"):
         p.add_argument(f"--{kind}-host")
         p.add_argument(f"--{kind}-port", type=int)

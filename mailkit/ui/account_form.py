@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as w
 
 from ..config import DEFAULT_PORTS, PROVIDER_PRESETS, DsnNotify, Security
-from ..i18n import N_
+from ..i18n import N_, _
 from ..labels import DSN_NAMES
 from .kit import Labels, choose, css
 
@@ -25,6 +25,8 @@ LIMIT_NAMES = {
     "connections": N_("Connections"),
 }
 FLAGS = ("integration", "copy_to_self", "send_as", "default")
+AUTH = ((N_("a password (or an app password)"), "password"),
+        (N_("an OAuth2 token (two-step verification)"), "oauth2"))  # fmt: skip
 WIDE = w.Layout(width="600px")
 
 
@@ -143,6 +145,9 @@ class AccountForm(w.VBox):
         self.copy_to_self = css(w.Checkbox(indent=False), "mk-acc-copy-to-self")
         self.send_as = css(w.Checkbox(indent=False), "mk-acc-send-as")
         self.default = css(w.Checkbox(indent=False), "mk-acc-default")
+        self.owner = _text("mk-acc-owner")
+        self.users = _text("mk-acc-users")
+        self.auth = css(w.Dropdown(layout=WIDE), "mk-acc-auth")
         self._base: dict[str, Any] = {}  # what the form does not show is kept as it was
         self.smtp = ServerForm(labels, "smtp")
         self.imap = ServerForm(labels, "imap")
@@ -180,6 +185,9 @@ class AccountForm(w.VBox):
             (self.copy_to_self, N_("Send a copy to myself (CC)")),
             (self.send_as, N_("The server lets it send as other addresses")),
             (self.default, N_("The company's default account")),
+            (self.owner, N_("Owner")),
+            (self.users, N_("Who may use it")),
+            (self.auth, N_("Log in with")),
             (self.sent_folder, N_("Sent folder")),
             (self.drafts_folder, N_("Drafts folder")),
             (self.preset, N_("Limits")),
@@ -190,6 +198,10 @@ class AccountForm(w.VBox):
         for notify, box in self.dsn.items():
             lab.text(box, DSN_NAMES[notify.value])  # the stored value stays e.g. "OnFailure"
         lab.text(self.sent_folder, N_("empty: found by its \\Sent flag"), "placeholder")
+        lab.text(self.owner, N_("the user responsible for the account"), "placeholder")
+        lab.text(self.users, N_("user names or @profile, comma-separated; empty: everyone"),
+                 "placeholder")  # fmt: skip
+        lab.options(self.auth, AUTH)  # its owner calls show_auth when it changes
         lab.text(self.drafts_folder, N_("empty: found by its \\Drafts flag"), "placeholder")
         presets = [(N_("my own limits below"), "")] + [(p, p) for p in sorted(PROVIDER_PRESETS)]
         lab.options(self.preset, presets)
@@ -202,7 +214,9 @@ class AccountForm(w.VBox):
             lab.heading(N_("Sender")),
             *(self.name, self.sender_name, self.address, self.reply_to, self.cc, self.bcc),
             *(self.integration, self.copy_to_self, self.send_as, self.default),
+            *(self.owner, self.users),
             lab.heading(N_("Sending (SMTP)")),
+            self.auth,
             self.smtp,
             lab.heading(N_("Mailbox (IMAP): copies in Sent, Drafts")),
             self.imap,
@@ -220,8 +234,10 @@ class AccountForm(w.VBox):
     def fill(self, values: Mapping[str, Any]) -> None:
         """Show an account's settings (form_values / blank_form)."""
         self._base = dict(values)
-        for key in ("name", "sender_name", "address", "reply_to", "cc", "bcc"):
+        for key in ("name", "sender_name", "address", "reply_to", "cc", "bcc", "owner"):
             getattr(self, key).value = str(values.get(key, ""))
+        self.users.value = ", ".join(values.get("users", []))
+        choose(self.auth, self.auth.options, values.get("auth", "password"))
         for key in FLAGS:
             getattr(self, key).value = bool(values.get(key, False))
         self.smtp.fill(values.get("smtp", {}))
@@ -247,9 +263,11 @@ class AccountForm(w.VBox):
         out.update(
             {
                 key: getattr(self, key).value.strip()
-                for key in ("name", "sender_name", "address", "reply_to", "cc", "bcc")
+                for key in ("name", "sender_name", "address", "reply_to", "cc", "bcc", "owner")
             }
         )
+        out["users"] = [u.strip() for u in self.users.value.split(",") if u.strip()]
+        out["auth"] = self.auth.value
         out.update({key: getattr(self, key).value for key in FLAGS})
         out.update(
             smtp=self.smtp.values(),
@@ -269,6 +287,18 @@ class AccountForm(w.VBox):
                     child.disabled = locked
         if not locked:
             self._limits_shown()
+        self.show_auth()
+
+    def show_auth(self) -> None:
+        """With OAuth2 the SMTP box takes the token, which serves IMAP too (its box is off)."""
+        token = self.auth.value == "oauth2"
+        keep = _("empty: keep the saved password")
+        box = self.smtp.password
+        box.description = _("OAuth2 token") if token else _("Password")
+        box.placeholder = _("empty: keep the saved token") if token else keep
+        imap = self.imap.password
+        imap.disabled = token or self.smtp.host.disabled
+        imap.placeholder = _("the OAuth2 token above serves IMAP too") if token else keep
 
 
 def _leaves(box: Any) -> list[Any]:

@@ -10,7 +10,13 @@ from typing import Any, ClassVar
 
 import ipywidgets as w
 
-from ..accountform import account_from_form, account_with_secrets, blank_form, form_values
+from ..accountform import (
+    account_from_form,
+    account_with_secrets,
+    blank_form,
+    form_values,
+    secret_field,
+)
 from ..accounts import Account
 from ..config import Secret
 from ..diagnostics import diagnose_imap, diagnose_smtp
@@ -101,6 +107,7 @@ class AccountsTab(Panel):
         self.on_click(self.save_button, self.save)
         self.on_click(self.test_smtp_button, self.test_smtp)
         self.on_click(self.test_imap_button, self.test_imap)
+        self.on_change(self.form.auth, lambda _v: self.refresh())  # the password boxes follow
         for server in (self.form.smtp, self.form.imap):
             self.on_click(server.show_button, functools.partial(self.reveal, server))
         self.watch("accounts", self.refresh)
@@ -172,9 +179,13 @@ class AccountsTab(Panel):
     def _take_passwords(self) -> None:
         """Read the password fields into memory and empty them at once."""
         for server in (self.form.smtp, self.form.imap):
-            typed = server.take_password()
-            if typed:
-                self.typed[f"{server.kind}.password"] = Secret(typed)
+            typed, field = server.take_password(), self._field(server)
+            if typed and field:
+                self.typed[field] = Secret(typed)
+
+    def _field(self, server: ServerForm) -> str | None:
+        """The secret ``server``'s password box holds (with OAuth2: the token, in SMTP's)."""
+        return secret_field(server.kind, self.form.auth.value)
 
     def save(self) -> None:
         """Save the form; an empty password field keeps the saved password."""
@@ -247,8 +258,8 @@ class AccountsTab(Panel):
 
     def reveal(self, server: ServerForm) -> None:
         """Show a saved password, only to the user who entered it, for a short while."""
-        saved, field = self.saved, f"{server.kind}.password"
-        if saved is None:
+        saved, field = self.saved, self._field(server)
+        if saved is None or field is None:
             raise ConfigError(_("Only a saved password can be shown."), setting=field)
         secret = self._store().reveal_secret(saved.account.name, saved.scope, field)
         note = _("hidden again in {s} s").format(s=format_decimal(SHOWN_FOR))
@@ -282,9 +293,11 @@ class AccountsTab(Panel):
         self.rule.value = f'<p class="mk-info">{escape(identity.explain())}</p>'
 
     def _password_state(self, server: ServerForm) -> None:
-        field = f"{server.kind}.password"
-        entered = self.saved.secrets.get(field) if self.saved is not None else None
-        if field in self.typed:
+        field = self._field(server)
+        entered = self.saved.secrets.get(field) if self.saved is not None and field else None
+        if field is None:
+            text = ""
+        elif field in self.typed:
             text = _("typed; saved with Save")
         elif entered:
             text = _("saved (entered by {user})").format(user=entered)

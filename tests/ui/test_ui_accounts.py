@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sendapp import open_app, until
+from smtp_server import FaultHandler, FaultServer
 from users import Users
 
 from mailkit.accountform import ensure_sink_account
@@ -55,6 +56,38 @@ def test_a_saved_password_is_cleared_from_the_field_and_kept_when_left_empty() -
     assert "Tajne-Haslo-1" in tab.form.smtp.revealed.value
     tab.show_account()
     assert tab.form.smtp.revealed.value == ""
+
+
+def test_an_oauth2_account_keeps_its_token_and_who_may_use_it(tmp_path: Path) -> None:
+    """Two-step verification in the app: "Log in with" OAuth2 turns the SMTP password box
+    into the token box (saved as oauth2.token), and Test SMTP logs in with XOAUTH2."""
+    handler = FaultHandler(tokens={"Token-Markera-5"})  # no password logins
+    with FaultServer(handler, tls="starttls", tmp=tmp_path, timeout=10) as server:
+        tab = _tab()
+        tab.new_button.click()
+        _fill(tab, host="localhost", port=server.port, security="starttls",
+              username="kadry@hurtownia-baltyk.example.com")  # fmt: skip
+        tab.form.smtp.ca_bundle.value = str(server.ca_bundle)
+        tab.form.owner.value = "beata"
+        tab.form.users.value = "anna, @kadry"
+        tab.form.auth.value = "oauth2"
+        assert tab.form.smtp.password.description == "OAuth2 token"
+        assert tab.form.imap.password.disabled
+        tab.form.smtp.password.value = "Token-Markera-5"
+        tab.test_smtp_button.click()
+        shown = html.unescape(tab.checklist.value)
+        assert 'data-step="auth"' in shown, shown
+        assert server.handler.logins == [("XOAUTH2", "kadry@hurtownia-baltyk.example.com")]
+        tab.save_button.click()
+        assert "Account Kadry saved" in tab.notice.value, tab.notice.value
+    store = tab.store
+    assert store is not None
+    assert set(store.secret_fields("Kadry", Scope.GLOBAL)) == {"oauth2.token"}
+    saved = get_account(store, "Kadry", Scope.GLOBAL).account
+    assert (saved.auth.value, saved.owner, saved.users) == ("oauth2", "beata", ("anna", "@kadry"))
+    assert "saved (entered by" in tab.form.smtp.saved.value
+    assert tab.form.auth.value == "oauth2" and tab.form.users.value == "anna, @kadry"
+    assert b"Token-Markera-5" not in store.path.read_bytes()
 
 
 def test_a_bad_field_is_named_and_nothing_is_saved() -> None:
