@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .accounts import Account, AuthMethod, account_from_dict, account_to_dict
+from .accounts import TOKEN_FIELD, Account, AuthMethod, account_from_dict, account_to_dict
 from .config import Secret, Security, SmtpSettings
 from .errors import ConfigError
 from .i18n import _
@@ -23,7 +23,6 @@ __all__ = [
 ]
 
 SINK_ACCOUNT = "Local test sink"
-TOKEN_FIELD = "oauth2.token"  # noqa: S105 - a field name: an OAuth2 account's one secret
 
 
 def blank_form() -> dict[str, Any]:

@@ -25,9 +25,10 @@ from .i18n import _
 from .job import _Section
 from .text import single_line_problem
 
-__all__ = ["Account", "AuthMethod", "account_from_dict", "account_to_dict"]
+__all__ = ["TOKEN_FIELD", "Account", "AuthMethod", "account_from_dict", "account_to_dict"]
 
 _NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,80}$")
+TOKEN_FIELD = "oauth2.token"  # noqa: S105 - a field name: an OAuth2 account's one secret
 
 
 class AuthMethod(StrEnum):
@@ -118,7 +119,7 @@ class Account:
     def needs(self) -> tuple[str, ...]:
         """The secret fields this account needs to log in (e.g. 'smtp.password')."""
         if self.auth is AuthMethod.OAUTH2:
-            return ("oauth2.token",)
+            return (TOKEN_FIELD,)
         out = ["smtp.password"] if self.smtp.username else []
         if self.imap is not None and self.imap.username:
             out.append("imap.password")

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .accounts import Account, AuthMethod, account_from_dict, account_to_dict
+from .accounts import TOKEN_FIELD, Account, AuthMethod, account_from_dict, account_to_dict
 from .config import Secret
 from .errors import ConfigError
 from .i18n import _
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 ACCOUNT = "account"
-SECRET_FIELDS = ("smtp.password", "imap.password", "oauth2.token")
+SECRET_FIELDS = ("smtp.password", "imap.password", TOKEN_FIELD)
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ def account_for_sending(store: SettingsStore, name: str, scope: Scope | None = N
         )
     account = saved.account
     if account.auth is AuthMethod.OAUTH2:
-        token = store.use_secret(name, saved.scope, "oauth2.token")
+        token = store.use_secret(name, saved.scope, TOKEN_FIELD)
         assert token is not None
         return with_token(account, token)
     smtp = account.smtp

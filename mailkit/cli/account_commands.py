@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..accounts import Account, AuthMethod, account_to_dict
+from ..accounts import TOKEN_FIELD, Account, AuthMethod, account_to_dict
 from ..addresses import parse_address
 from ..config import (
     PROVIDER_PRESETS,
@@ -171,7 +171,7 @@ def _secrets(ns: argparse.Namespace, account: Account, asked: bool) -> dict[str,
     for field in account.needs():
         prompt = (
             _("OAuth2 token of account {name}: ")
-            if field == "oauth2.token"
+            if field == TOKEN_FIELD
             else _("Password for {field} of account {name}: ")
         ).format(field=field, name=account.name)
         out_[field] = _ask(prompt, ns.password_env)

@@ -107,7 +107,7 @@ class AccountsTab(Panel):
         self.on_click(self.save_button, self.save)
         self.on_click(self.test_smtp_button, self.test_smtp)
         self.on_click(self.test_imap_button, self.test_imap)
-        self.on_change(self.form.auth, lambda _v: self.refresh())  # the password boxes follow
+        self.on_change(self.form.auth, lambda _v: self._auth_changed())
         for server in (self.form.smtp, self.form.imap):
             self.on_click(server.show_button, functools.partial(self.reveal, server))
         self.watch("accounts", self.refresh)
@@ -291,6 +291,12 @@ class AccountsTab(Panel):
             self._password_state(server)
         identity = resolve_sender(store)
         self.rule.value = f'<p class="mk-info">{escape(identity.explain())}</p>'
+
+    def _auth_changed(self) -> None:
+        """A password or an OAuth2 token: the password boxes and their states follow."""
+        self.form.show_auth()
+        for server in (self.form.smtp, self.form.imap):
+            self._password_state(server)
 
     def _password_state(self, server: ServerForm) -> None:
         field = self._field(server)

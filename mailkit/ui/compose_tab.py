@@ -142,26 +142,19 @@ class ComposeTab(Panel):
             options.append((f"{record.key} — {shown}", record.key))
         with self.quietly():
             choose(self.recipient, options, keep)
-            self.list_choices()
-            if merge is not self._typed_for:  # a new job: its template's type
-                self._typed_for = merge
-                self._pick_type(merge.job.template.name)
+            fresh, self._typed_for = merge is not self._typed_for, merge
+            # a new job starts at its own template's type
+            self.list_choices(template_type(self.store, merge.job.template.name) if fresh else None)
         self.recipient_chosen()
 
-    def list_choices(self) -> None:
-        """Offer the accounts to send through and the message types (the choices kept)."""
+    def list_choices(self, kind: str | None = None) -> None:
+        """Offer the accounts to send through and the message types, choosing ``kind`` (None:
+        the choices kept), then that type's templates."""
         senders = [(_("as on the Send tab"), ""), *sender_choices(self.store)]
         types = [(_("all types"), ""), *type_choices(self.store, self.state.language)]
         with self.quietly():
             choose(self.sender, senders, self.sender.value)
-            choose(self.kind, types, self.kind.value)
-            self.list_templates()
-
-    def _pick_type(self, name: str) -> None:
-        """The type of the job's own template, when it comes from the catalogue."""
-        found = template_type(self.store, name)
-        if found in {v for _label, v in self.kind.options}:
-            self.kind.value = found
+            choose(self.kind, types, self.kind.value if kind is None else kind)
             self.list_templates()
 
     def choose_sender(self) -> None:
